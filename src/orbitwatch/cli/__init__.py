@@ -1,0 +1,45 @@
+"""The ``orbitwatch`` command-line program (typer + rich).
+
+Each command group lives in its own module with a ``register(app)`` function; this module only
+assembles them, so ``orbitwatch --help`` stays fast and each group can be read alone.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from orbitwatch.cli import (
+    catalog_cmds,
+    conjunction_cmds,
+    demo_cmds,
+    detect_cmds,
+    exercise_cmds,
+    resilience_cmds,
+    sharing_cmds,
+    simulate_cmds,
+)
+from orbitwatch.errors import OrbitwatchError
+
+app = typer.Typer(
+    name="orbitwatch",
+    help="Coalition space domain awareness: shared marked catalogue, threats, effects, exercises.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for _module in (catalog_cmds, conjunction_cmds, detect_cmds, simulate_cmds, resilience_cmds,
+                sharing_cmds, exercise_cmds, demo_cmds):
+    _module.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except OrbitwatchError as exc:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
