@@ -16,6 +16,8 @@ from orbitwatch.cli import (
     demo_cmds,
     detect_cmds,
     exercise_cmds,
+    norms_cmds,
+    pc_cmds,
     resilience_cmds,
     sharing_cmds,
     simulate_cmds,
@@ -30,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (catalog_cmds, conjunction_cmds, detect_cmds, simulate_cmds, resilience_cmds,
+for _module in (catalog_cmds, conjunction_cmds, pc_cmds, detect_cmds, norms_cmds, simulate_cmds, resilience_cmds,
                 sharing_cmds, exercise_cmds, demo_cmds):
     _module.register(app)
 

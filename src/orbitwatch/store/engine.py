@@ -43,6 +43,7 @@ def init_schema(engine: Engine) -> None:
     import orbitwatch.store.schema_exercise  # noqa: F401
     import orbitwatch.store.schema_products  # noqa: F401
     import orbitwatch.store.schema_sharing  # noqa: F401
+    import orbitwatch.store.schema_threats  # noqa: F401
 
     metadata.create_all(engine)
 
