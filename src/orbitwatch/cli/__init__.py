@@ -32,9 +32,18 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (catalog_cmds, conjunction_cmds, pc_cmds, detect_cmds, norms_cmds, simulate_cmds, resilience_cmds,
-                sharing_cmds, exercise_cmds, demo_cmds):
+_GROUPS = (catalog_cmds, conjunction_cmds, pc_cmds, detect_cmds, norms_cmds, simulate_cmds,
+           resilience_cmds, sharing_cmds, exercise_cmds, demo_cmds)
+for _module in _GROUPS:
     _module.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the orbitwatch version."""
+    from orbitwatch import __version__
+
+    print(__version__)
 
 
 def main() -> None:
