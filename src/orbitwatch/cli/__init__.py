@@ -32,6 +32,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Coalition space domain awareness: shared marked catalogue, threats, effects, exercises."""
+
+
 _GROUPS = (catalog_cmds, conjunction_cmds, pc_cmds, detect_cmds, norms_cmds, simulate_cmds,
            resilience_cmds, sharing_cmds, exercise_cmds, demo_cmds)
 for _module in _GROUPS:
