@@ -145,4 +145,6 @@ def parse_epoch(text: str) -> datetime:
 
 def format_epoch(dt: datetime) -> str:
     """ISO 8601 UTC with microseconds, as OMM and CelesTrak write it (no zone suffix)."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="microseconds")[:26]

@@ -26,9 +26,9 @@ space_objects = Table(
     "space_objects", metadata,
     Column("norad_id", Integer, primary_key=True, autoincrement=False),
     Column("object_id", String(16), index=True),
-    Column("name", String(128), index=True),
-    Column("object_type", String(16), index=True),
-    Column("owner", String(16), index=True),  # SATCAT owner code
+    Column("name", String(128)),
+    Column("object_type", String(16)),
+    Column("owner", String(16)),  # SATCAT owner code
     Column("owner_nation", String(3), index=True),  # partner trigraph, when the owner is a partner
     Column("launch_date", String(10)),
     Column("launch_site", String(16)),
@@ -37,7 +37,7 @@ space_objects = Table(
     Column("inclination", Float),
     Column("apogee_km", Float),
     Column("perigee_km", Float),
-    Column("regime", String(4), index=True),
+    Column("regime", String(4)),
     Column("rcs_m2", Float),
     Column("rcs_size", String(8)),
     Column("mass_kg", Float),
@@ -47,7 +47,8 @@ space_objects = Table(
     Column("nation", String(3)),
     Column("updated_at", Float),
     *marking_columns(),
-    Index("ix_space_objects_rel", "rel_mask", "class_rank"),
+    # Few, selective indexes: every extra one costs each ingest more than a scan of 30k rows saves.
+    Index("ix_space_objects_kind", "owner", "object_type", "regime"),
 )
 
 element_sets = Table(
@@ -84,7 +85,7 @@ element_sets = Table(
     Column("original", Text),
     Column("digest", String(32), nullable=False),
     *marking_columns(),
-    Index("ix_element_sets_norad_epoch", "norad_id", "epoch_ts"),
-    Index("uq_element_sets_norad_digest", "norad_id", "digest", unique=True),
+    # One index serves history, latest-per-object and idempotence (the digest covers the elements).
+    Index("uq_element_sets_norad_epoch_digest", "norad_id", "epoch_ts", "digest", unique=True),
     Index("ix_element_sets_epoch", "epoch_ts"),
 )
