@@ -1,9 +1,260 @@
-"""Commands of this group (filled in by the package that owns them)."""
+"""``orbitwatch ingest`` and ``orbitwatch catalog list|show|history|export``."""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from orbitwatch.cli.common import DbOption, JsonOption, console, emit_json, err_console
+from orbitwatch.errors import MarkingError, ValidationError
+
+catalog_app = typer.Typer(help="Browse and export the catalogue.", no_args_is_help=True)
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    tle = "tle"
+    omm = "omm"
+    satcat = "satcat"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    tle = "tle"
+    omm = "omm"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
+    app.command("ingest")(ingest)
+    app.add_typer(catalog_app, name="catalog")
+
+
+def _engine(db: str | None):
+    from orbitwatch.settings import database_url
+    from orbitwatch.store import open_engine
+
+    return open_engine(database_url(db))
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files: TLE/3LE, OMM (KVN/XML/JSON/CSV), SATCAT CSV; "
+                                                     "gzip is read directly.")],
+    format: Annotated[InputFormat, typer.Option("--format", help="Force a format (default: detect).")]
+    = InputFormat.auto,
+    source: Annotated[str, typer.Option(help="Provenance: celestrak, space-track, or a sensor network.")]
+    = "unknown",
+    nation: Annotated[str | None, typer.Option(help="Contributing nation (ISO trigraph).")] = None,
+    marking: Annotated[str, typer.Option(help="Marking for every record, e.g. "
+                                              "'UNCLASSIFIED//REL TO USA, GBR'.")] = "UNCLASSIFIED",
+    strict: Annotated[bool, typer.Option(help="All-or-nothing per file: any bad record rejects the file.")]
+    = False,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Ingest element sets and catalogue records (transactional, idempotent, per-record errors)."""
+    from orbitwatch.markings import Marking
+    from orbitwatch.store import ingest_paths
+
+    try:
+        mark = Marking.parse(marking)
+        if nation:
+            mark.check_originator(nation.upper())
+    except MarkingError as exc:
+        err_console.print(f"[bold red]error:[/] --marking: {exc}")
+        raise typer.Exit(2) from None
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err_console.print(f"[bold red]error:[/] no such file: {', '.join(missing)}")
+        raise typer.Exit(2)
+    engine = _engine(db)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=json_out or not err_console.is_terminal) as progress:
+        task = progress.add_task("ingest", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        report = ingest_paths(engine, paths, fmt=format.value, source=source,
+                              nation=nation.upper() if nation else None, marking=mark, strict=strict,
+                              user="cli", progress=on_progress)
+    if json_out:
+        emit_json({"accepted": report.accepted, "duplicates": report.duplicates,
+                   "rejected": report.rejected, "errors": [e.as_dict() for e in report.errors]})
+    else:
+        note = " (strict: files with errors were not written)" if strict and report.rejected else ""
+        console.print(f"accepted [bold]{report.accepted}[/], duplicates {report.duplicates}, "
+                      f"rejected [bold]{report.rejected}[/] in {report.seconds:.2f} s{note}")
+        for e in report.errors[:200]:
+            err_console.print(f"  [red]✗[/] {e}")
+        if len(report.errors) > 200:
+            err_console.print(f"  … and {len(report.errors) - 200} more (use --json for all)")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _filters(owner, object_type, regime, name):
+    out = {}
+    if owner:
+        # A partner trigraph (GBR) or a SATCAT owner code (UK, PRC, CIS ...).
+        key = "owner_nation" if len(owner) == 3 and owner.upper() in _trigraphs() else "owner"
+        out[key] = owner.upper()
+    if object_type:
+        out["object_type"] = object_type.upper()
+    if regime:
+        out["regime"] = regime.upper()
+    if name:
+        out["name"] = name
+    return out
+
+
+def _trigraphs():
+    from orbitwatch.markings import ALL_NATIONS
+
+    return ALL_NATIONS
+
+
+OwnerOpt = Annotated[str | None, typer.Option(help="Owner: partner trigraph (GBR) or SATCAT code (PRC).")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="PAYLOAD, ROCKET BODY, DEBRIS or UNKNOWN.")]
+RegimeOpt = Annotated[str | None, typer.Option(help="LEO, MEO, GEO or HEO.")]
+NameOpt = Annotated[str | None, typer.Option(help="Name contains (case-insensitive).")]
+
+
+@catalog_app.command("list")
+def catalog_list(owner: OwnerOpt = None, object_type: TypeOpt = None, regime: RegimeOpt = None,
+                 name: NameOpt = None, limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+                 output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+                 json_out: JsonOption = False, db: DbOption = None) -> None:
+    """List objects (with their latest element set for TLE/OMM output)."""
+    from orbitwatch.store import latest_element_sets, search_objects
+
+    engine = _engine(db)
+    filters = _filters(owner, object_type, regime, name)
+    if json_out:
+        output = OutputFormat.json
+    with engine.connect() as conn:
+        if output in (OutputFormat.tle, OutputFormat.omm):
+            rows = latest_element_sets(conn, limit=limit, **filters)
+            _write_elsets(rows, output)
+            return
+        objects = search_objects(conn, limit=limit, **filters)
+    if output == OutputFormat.json:
+        for r in objects:
+            emit_json(dict(r._mapping))
+        return
+    table = Table("NORAD", "COSPAR", "name", "type", "owner", "regime", "perigee km", "apogee km", "marking")
+    for r in objects:
+        table.add_row(str(r.norad_id), r.object_id or "", r.name or "", r.object_type or "", r.owner or "",
+                      r.regime or "", _km(r.perigee_km), _km(r.apogee_km), r.marking)
+    console.print(table)
+
+
+def _km(v) -> str:
+    return "" if v is None else f"{v:,.0f}"
+
+
+@catalog_app.command("show")
+def catalog_show(norad: int, json_out: JsonOption = False, db: DbOption = None) -> None:
+    """One object: catalogue data and its latest element set."""
+    from orbitwatch.store import get_object, latest_element_sets
+
+    engine = _engine(db)
+    with engine.connect() as conn:
+        obj = get_object(conn, norad)
+        latest = latest_element_sets(conn, norad_ids=[norad])
+    if obj is None:
+        err_console.print(f"[bold red]error:[/] object {norad} not found")
+        raise typer.Exit(1)
+    data = dict(obj._mapping)
+    data["latest_element_set"] = dict(latest[0]._mapping) if latest else None
+    if json_out:
+        emit_json(data)
+        return
+    for k, v in data.items():
+        if k != "latest_element_set" and v is not None:
+            console.print(f"[bold]{k}[/]: {v}")
+    if latest:
+        console.print("[bold]latest element set[/]:")
+        console.print(latest[0].original or "")
+
+
+@catalog_app.command("history")
+def catalog_history(norad: int,
+                    since: Annotated[str | None, typer.Option(help="ISO start epoch.")] = None,
+                    until: Annotated[str | None, typer.Option(help="ISO end epoch.")] = None,
+                    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+                    json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Every element set of one object over an epoch range."""
+    from orbitwatch.store import element_set_history
+
+    start = _ts(since, "--since")
+    end = _ts(until, "--until")
+    engine = _engine(db)
+    with engine.connect() as conn:
+        rows = element_set_history(conn, norad, start=start, end=end)
+    if json_out:
+        output = OutputFormat.json
+    if output != OutputFormat.table:
+        _write_elsets(rows, output)
+        return
+    table = Table("epoch (UTC)", "SMA km", "ecc", "inc", "RAAN", "source", "marking")
+    for r in rows:
+        table.add_row(r.epoch, f"{r.semi_major_axis_km:.3f}", f"{r.eccentricity:.7f}", f"{r.inclination:.4f}",
+                      f"{r.raan:.4f}", r.source, r.marking)
+    console.print(table)
+
+
+@catalog_app.command("export")
+def catalog_export(owner: OwnerOpt = None, object_type: TypeOpt = None, regime: RegimeOpt = None,
+                   name: NameOpt = None,
+                   output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.tle,
+                   db: DbOption = None) -> None:
+    """Export the latest element set of every matching object (TLE, OMM or JSON) to stdout."""
+    from orbitwatch.store import latest_element_sets
+
+    engine = _engine(db)
+    with engine.connect() as conn:
+        rows = latest_element_sets(conn, **_filters(owner, object_type, regime, name))
+    _write_elsets(rows, output)
+
+
+def _ts(text: str | None, option: str) -> float | None:
+    if text is None:
+        return None
+    from orbitwatch.formats.records import parse_epoch
+
+    try:
+        return parse_epoch(text).timestamp()
+    except ValueError:
+        err_console.print(f"[bold red]error:[/] {option}: {text!r} is not an ISO 8601 time")
+        raise typer.Exit(2) from None
+
+
+def _write_elsets(rows, output: OutputFormat) -> None:
+    out = sys.stdout
+    if output == OutputFormat.json or output == OutputFormat.table:
+        for r in rows:
+            emit_json(dict(r._mapping))
+        return
+    from orbitwatch.store import element_set_from_row
+
+    elsets = [element_set_from_row(r) for r in rows]
+    if output == OutputFormat.tle:
+        from orbitwatch.formats.tle import format_tle
+
+        for es in elsets:
+            try:
+                out.write(format_tle(es, name_line=True) + "\n")
+            except ValidationError as exc:
+                err_console.print(f"[yellow]skipped[/] {es.norad_id}: {exc}")
+        return
+    from orbitwatch.formats import omm
+
+    out.write(omm.format_omm_kvn(elsets) if hasattr(omm, "format_omm_kvn") else "")

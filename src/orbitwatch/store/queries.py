@@ -7,11 +7,13 @@ filter again by hand. ``None`` means an unrestricted internal caller (CLI on the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, func, select
 
+from orbitwatch.formats.records import ElementSet
 from orbitwatch.store.schema import element_sets, space_objects
 
 Where = Callable[[Table], ColumnElement[bool]] | None
@@ -164,3 +166,20 @@ def catalog_summary(conn: Connection, *, where: Where = None) -> dict:
         "by_regime": grouped(so.c.regime),
         "by_partner_owner": grouped(so.c.owner_nation),
     }
+
+
+def element_set_from_row(row: Any) -> ElementSet:
+    """The canonical :class:`ElementSet` of an ``element_sets`` row (``original`` keeps the TLE text)."""
+    return ElementSet(
+        norad_id=row.norad_id, epoch=datetime.fromtimestamp(row.epoch_ts, UTC), mean_motion=row.mean_motion,
+        eccentricity=row.eccentricity, inclination=row.inclination, raan=row.raan,
+        arg_perigee=row.arg_perigee, mean_anomaly=row.mean_anomaly, bstar=row.bstar,
+        mean_motion_dot=row.mean_motion_dot, mean_motion_ddot=row.mean_motion_ddot,
+        object_name=row.object_name, object_id=row.object_id,
+        classification_type=row.classification_type or "U", ephemeris_type=row.ephemeris_type or 0,
+        element_set_no=row.element_set_no, rev_at_epoch=row.rev_at_epoch,
+        source_format=row.source_format or "tle", original=row.original, line=row.file_line)
+
+
+def element_sets_from_rows(rows: Iterable[Any]) -> list[ElementSet]:
+    return [element_set_from_row(r) for r in rows]

@@ -1,0 +1,1 @@
+"""The bundled demo catalogue (SIMULATED) and live download of current public data."""
