@@ -1,0 +1,84 @@
+"""The FastAPI application factory.
+
+``create_app(settings=None, engine=None)`` builds a fresh app: settings and the engine are parameters
+(tests and exercises pass their own), nothing is built at import time. ``orbitwatch serve`` runs it
+under uvicorn (``uvicorn --factory orbitwatch.api.app:create_app`` works too).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from orbitwatch.settings import Settings
+
+log = logging.getLogger("orbitwatch.api")
+
+DESCRIPTION = """\
+The shared, marked space catalogue of a coalition node.
+
+Authenticate with `Authorization: Bearer <token>` (scripts) or a session cookie from `POST /auth/login`
+(browsers). Every answer contains only records released to your nation at or below your clearance; a
+record that is not released to you answers 404 exactly as one that does not exist. Errors are RFC 9457
+`application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    from orbitwatch.api import problems
+    from orbitwatch.api.deps import NodeState
+    from orbitwatch.api.limits import BodySizeLimit, RateLimiter
+    from orbitwatch.api.routes import admin, auth, catalog, ingest, meta, products, releases
+    from orbitwatch.markings import ClassificationScheme
+    from orbitwatch.settings import database_url, get_settings
+    from orbitwatch.sharing.audit import AuditBuffer, AuditLog
+    from orbitwatch.store.engine import init_schema, open_engine
+
+    settings = settings or get_settings()
+    if engine is None:
+        engine = open_engine(database_url(settings.database_url))
+    else:
+        init_schema(engine)
+    scheme = ClassificationScheme(tuple(settings.classification_levels))
+    audit = AuditLog.from_secret(settings.secret_key)
+    rate = float(settings.rate_limit_per_minute)
+    state = NodeState(
+        settings=settings, engine=engine, scheme=scheme, audit=audit,
+        audit_buffer=AuditBuffer(audit, engine, interval_s=float(getattr(settings, "audit_flush_s", 0.2))),
+        limiter=RateLimiter(rate, burst=getattr(settings, "rate_limit_burst", None)),
+        login_limiter=RateLimiter(float(getattr(settings, "login_rate_per_minute", 30)), burst=10),
+        organisations=tuple(getattr(settings, "partner_organisations", ()) or ()),
+        session_hours=float(getattr(settings, "session_hours", 12.0)),
+        cookie_secure=settings.environment == "production",
+        token_cache_s=float(getattr(settings, "token_cache_s", 2.0)),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        state.audit_buffer.close()
+
+    app = FastAPI(title="orbitwatch", version=_version(), description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.node = state
+    problems.install(app)
+    for module in (meta, auth, catalog, ingest, releases, products, admin):
+        app.include_router(module.router)
+    try:
+        from orbitwatch.api.compat import celestrak, spacetrack
+    except ImportError:  # the compatible endpoints are optional
+        pass
+    else:
+        app.include_router(spacetrack.router)
+        app.include_router(celestrak.router)
+    app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
+    return app
+
+
+def _version() -> str:
+    from orbitwatch import __version__
+
+    return __version__

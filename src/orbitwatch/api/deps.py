@@ -1,0 +1,180 @@
+"""Dependencies: the node's state, the caller (the one authentication path), and its read filter.
+
+Routes never look at tokens, cookies or markings themselves: they declare ``CurrentUser`` (or
+``Caller`` for endpoints that also serve the anonymous public) and ``ReadFilter``, and pass the filter
+to the store as ``where=``. That is the one place authorisation happens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from orbitwatch.api.limits import RateLimiter
+from orbitwatch.errors import AuthenticationError, PermissionDenied
+from orbitwatch.markings import ClassificationScheme
+from orbitwatch.settings import Settings
+from orbitwatch.sharing.audit import AuditBuffer, AuditLog
+from orbitwatch.sharing.authz import Where, readable_by, restricted_row
+from orbitwatch.sharing.identity import authenticate_token, secret_digest, session_principal
+from orbitwatch.sharing.principal import Principal, anonymous
+
+SESSION_COOKIE = "ow_session"
+SPACETRACK_COOKIE = "chocolatechip"  # the cookie name Space-Track's own clients receive
+
+
+@dataclass
+class NodeState:
+    """Everything a request needs from the node; built once by :func:`orbitwatch.api.create_app`."""
+
+    settings: Settings
+    engine: Engine
+    scheme: ClassificationScheme
+    audit: AuditLog
+    audit_buffer: AuditBuffer
+    limiter: RateLimiter
+    login_limiter: RateLimiter
+    organisations: tuple[str, ...] = ()
+    session_hours: float = 12.0
+    cookie_secure: bool = False
+    token_cache_s: float = 2.0
+    _cache: dict[str, tuple[Principal, float]] = field(default_factory=dict)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached_principal(self, kind: str, secret: str) -> Principal:
+        """Resolve a token or session id, caching the answer for ``token_cache_s`` seconds (so a revoked
+        token stops working within that time in every worker)."""
+        key = kind + ":" + secret_digest(secret)
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self.engine.connect() as conn:
+            resolve = authenticate_token if kind == "token" else session_principal
+            p = resolve(conn, secret)
+        with self._cache_lock:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[key] = (p, now + self.token_cache_s)
+        return p
+
+    def forget(self, kind: str, secret: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(kind + ":" + secret_digest(secret), None)
+
+    def forget_all(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+
+def get_state(request: Request) -> NodeState:
+    return request.app.state.node
+
+
+State = Annotated[NodeState, Depends(get_state)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationError("use 'Authorization: Bearer <token>'")
+        return "token", value.strip()
+    for name in (SESSION_COOKIE, SPACETRACK_COOKIE):
+        sid = request.cookies.get(name)
+        if sid:
+            return "session", sid
+    return None
+
+
+def resolve_caller(request: Request, state: NodeState, *, allow_anonymous: bool) -> Principal:
+    """Authenticate the request and charge its rate limit. The only authentication path."""
+    creds = _credentials(request)
+    if creds is None:
+        if allow_anonymous and state.settings.public_access:
+            state.limiter.check("ip:" + _client(request))
+            p = anonymous(state.scheme)
+            request.state.principal = p
+            return p
+        state.limiter.check("ip:" + _client(request))
+        raise AuthenticationError("authentication required: send 'Authorization: Bearer <token>' or log "
+                                  "in at POST /auth/login")
+    kind, secret = creds
+    try:
+        p = state.cached_principal(kind, secret)
+    except AuthenticationError:
+        # Failed credentials cost from the client's address bucket: guessing tokens is rate limited too.
+        state.limiter.check("ip:" + _client(request))
+        raise
+    state.limiter.check(kind + ":" + secret_digest(secret)[:32])
+    request.state.principal = p
+    return p
+
+
+def current_user(request: Request, state: State) -> Principal:
+    return resolve_caller(request, state, allow_anonymous=False)
+
+
+def current_caller(request: Request, state: State) -> Principal:
+    return resolve_caller(request, state, allow_anonymous=True)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+Caller = Annotated[Principal, Depends(current_caller)]
+
+
+def read_filter(request: Request, state: State) -> Where:
+    p: Principal | None = getattr(request.state, "principal", None)
+    if p is None:  # pragma: no cover - every route declares the caller before the filter
+        raise AuthenticationError("authentication required")
+    return readable_by(p, state.scheme)
+
+
+ReadFilter = Annotated[Where, Depends(read_filter)]
+
+
+def db(state: State) -> Iterator[Connection]:
+    with state.engine.connect() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(db)]
+
+
+def require_role(*roles: str):
+    """Dependency factory: the caller must hold one of ``roles``."""
+
+    def check(user: CurrentUser) -> Principal:
+        if not user.has_role(*roles):
+            raise PermissionDenied(f"this needs one of the roles: {', '.join(roles)}")
+        return user
+
+    return Depends(check)
+
+
+def audit_reads(state: NodeState, principal: Principal, resource: str, rows: list[Any],
+                key: str = "id") -> None:
+    """Queue one audit entry when a response carries restricted records (any above the lowest level or
+    not releasable to every partner). Unrestricted reads are not logged: they are the public picture."""
+    restricted = [r for r in rows if restricted_row(r)]
+    if not restricted:
+        return
+    keys = []
+    for r in restricted[:50]:
+        m = r._mapping if hasattr(r, "_mapping") else r
+        keys.append(m.get(key) if hasattr(m, "get") else None)
+    state.audit_buffer.submit({
+        "actor": principal.username, "nation": principal.nation, "action": "read", "resource": resource,
+        "detail": {"restricted": len(restricted), "returned": len(rows), key + "s": keys},
+    })

@@ -1,0 +1,347 @@
+"""The audit chain: an append-only log where each entry commits to the one before it.
+
+Every entry's ``hash`` is ``HMAC-SHA256(key, canonical(prev_hash, seq, ts, actor, nation, action,
+resource, detail))`` and its ``prev_hash`` is the previous entry's hash (``0`` x 64 for the first). The
+key is derived from the node's secret, so someone with write access to the database but not the secret
+cannot rebuild a consistent chain after editing it. A one-row head (``audit_head``) holds the last
+sequence number and hash: appending locks it first (serialising writers on SQLite and PostgreSQL alike)
+and :meth:`AuditLog.verify` compares it with the log, so a truncated tail is caught too.
+
+:meth:`AuditLog.verify` reports *where* the chain breaks: a modified entry (its content no longer
+matches its hash), a removed entry (a gap in the sequence) and a reordered or replaced entry (its
+``prev_hash`` does not match its predecessor's hash).
+
+Reads of restricted data are frequent (every API page a nation reads), so the API queues them in an
+:class:`AuditBuffer` that appends them in batches at most ``interval_s`` later; acts (logins, ingests,
+releases, user and token changes) are appended synchronously by the code that performs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from orbitwatch.store.schema_sharing import audit_head, audit_log
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+_HEAD_ID = 1
+
+#: Actions the chain records (free text is refused so that queries on ``action`` stay meaningful).
+ACTIONS: frozenset[str] = frozenset({
+    "read", "ingest", "release", "login", "login_failed", "logout", "user_add", "user_revoke",
+    "token_issue", "token_revoke", "audit_read", "admin",
+})
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: float
+    actor: str
+    nation: str | None
+    action: str
+    resource: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "actor": self.actor, "nation": self.nation,
+                "action": self.action, "resource": self.resource, "detail": self.detail,
+                "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int | None
+    kind: str  # modified | removed | chain | truncated | head
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    checked: int
+    last_seq: int
+    head_hash: str
+    problems: list[AuditProblem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "last_seq": self.last_seq,
+                "head_hash": self.head_hash,
+                "problems": [{"seq": p.seq, "kind": p.kind, "message": p.message} for p in self.problems]}
+
+
+def canonical_detail(detail: Mapping[str, Any] | None) -> str:
+    """The byte-stable JSON text of a detail mapping (sorted keys, no spaces)."""
+    return json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), default=str,
+                      ensure_ascii=True)
+
+
+def _ts6(ts: float) -> float:
+    # Microsecond resolution survives a float round trip through SQLite and PostgreSQL exactly.
+    return round(float(ts), 6)
+
+
+class AuditLog:
+    """Append to and verify the chain. ``key`` is the HMAC key (see :meth:`from_secret`)."""
+
+    def __init__(self, key: bytes):
+        if not key:
+            raise ValueError("the audit chain needs a non-empty key")
+        self._key = key
+
+    @classmethod
+    def from_secret(cls, secret: str) -> AuditLog:
+        """Derive the chain key from the node secret (``ORBITWATCH_SECRET_KEY``), domain-separated."""
+        return cls(hashlib.sha256(b"orbitwatch-audit-chain-v1\x00" + secret.encode()).digest())
+
+    # -- hashing -------------------------------------------------------------------------------
+    def entry_hash(self, *, prev_hash: str, seq: int, ts: float, actor: str, nation: str | None,
+                   action: str, resource: str | None, detail_json: str) -> str:
+        material = json.dumps([prev_hash, int(seq), f"{_ts6(ts):.6f}", actor, nation, action, resource,
+                               detail_json], separators=(",", ":"), ensure_ascii=True)
+        return hmac.new(self._key, material.encode(), hashlib.sha256).hexdigest()
+
+    # -- writing -------------------------------------------------------------------------------
+    def append_many(self, conn: Connection, events: Iterable[Mapping[str, Any]]) -> list[AuditEntry]:
+        """Append events inside the caller's transaction (commit with the act they record).
+
+        Each event is a mapping with ``actor``, ``action`` and optional ``nation``, ``resource``,
+        ``detail``, ``ts``. Locks the head row first, so concurrent writers queue up rather than fork
+        the chain.
+        """
+        events = list(events)
+        if not events:
+            return []
+        now = time.time()
+        # Take the write lock before reading the head: UPDATE locks the row on PostgreSQL and takes
+        # SQLite's RESERVED lock, so no other writer can read the same head and fork the chain.
+        locked = conn.execute(update(audit_head).where(audit_head.c.id == _HEAD_ID)
+                              .values(updated_at=now)).rowcount
+        if not locked:
+            conn.execute(insert(audit_head).values(id=_HEAD_ID, seq=0, hash=GENESIS, updated_at=now))
+        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+                            .where(audit_head.c.id == _HEAD_ID)).one()
+        seq, prev = int(head.seq), head.hash
+        rows: list[dict[str, Any]] = []
+        out: list[AuditEntry] = []
+        for ev in events:
+            action = ev["action"]
+            if action not in ACTIONS:
+                raise ValueError(f"unknown audit action {action!r}; expected one of {sorted(ACTIONS)}")
+            seq += 1
+            ts = _ts6(ev.get("ts") or now)
+            detail = dict(ev.get("detail") or {})
+            detail_json = canonical_detail(detail)
+            actor = str(ev["actor"])
+            nation = ev.get("nation")
+            resource = ev.get("resource")
+            h = self.entry_hash(prev_hash=prev, seq=seq, ts=ts, actor=actor, nation=nation, action=action,
+                                resource=resource, detail_json=detail_json)
+            rows.append({"seq": seq, "ts": ts, "actor": actor, "nation": nation, "action": action,
+                         "resource": resource, "detail": detail_json, "prev_hash": prev, "hash": h})
+            out.append(AuditEntry(seq, ts, actor, nation, action, resource, json.loads(detail_json), prev, h))
+            prev = h
+        conn.execute(insert(audit_log), rows)
+        conn.execute(update(audit_head).where(audit_head.c.id == _HEAD_ID)
+                     .values(seq=seq, hash=prev, updated_at=now))
+        return out
+
+    def append(self, conn: Connection, *, actor: str, action: str, nation: str | None = None,
+               resource: str | None = None, detail: Mapping[str, Any] | None = None,
+               ts: float | None = None) -> AuditEntry:
+        return self.append_many(conn, [{"actor": actor, "action": action, "nation": nation,
+                                        "resource": resource, "detail": detail, "ts": ts}])[0]
+
+    def record_many(self, engine: Engine, events: Iterable[Mapping[str, Any]],
+                    attempts: int = 5) -> list[AuditEntry]:
+        """Append in a transaction of its own, retrying when two first writers race for the head."""
+        events = list(events)
+        for attempt in range(attempts):
+            try:
+                with engine.begin() as conn:
+                    return self.append_many(conn, events)
+            except (IntegrityError, OperationalError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        return []  # unreachable
+
+    def record(self, engine: Engine, **event: Any) -> AuditEntry:
+        return self.record_many(engine, [event])[0]
+
+    # -- reading -------------------------------------------------------------------------------
+    @staticmethod
+    def entries(conn: Connection, *, action: str | None = None, actor: str | None = None,
+                nation: str | None = None, after_seq: int | None = None, limit: int = 100,
+                offset: int = 0, newest_first: bool = True) -> list[AuditEntry]:
+        q = select(audit_log)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        if nation:
+            q = q.where(audit_log.c.nation == nation)
+        if after_seq is not None:
+            q = q.where(audit_log.c.seq > after_seq)
+        q = q.order_by(audit_log.c.seq.desc() if newest_first else audit_log.c.seq)
+        q = q.limit(limit).offset(offset)
+        return [_entry(r) for r in conn.execute(q)]
+
+    @staticmethod
+    def count(conn: Connection) -> int:
+        from sqlalchemy import func
+
+        return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+    def verify(self, conn: Connection, *, max_problems: int = 100) -> VerifyReport:
+        """Walk the whole chain; report every entry that was modified, removed or moved, and where."""
+        problems: list[AuditProblem] = []
+        expected_seq, expected_prev, checked, last_seq = 1, GENESIS, 0, 0
+
+        def add(seq: int | None, kind: str, message: str) -> None:
+            if len(problems) < max_problems:
+                problems.append(AuditProblem(seq, kind, message))
+
+        rows = conn.execution_options(yield_per=2000).execute(
+            select(audit_log).order_by(audit_log.c.seq))
+        for r in rows:
+            seq = int(r.seq)
+            checked += 1
+            if seq > expected_seq:
+                gap = (f"entry {expected_seq}" if seq == expected_seq + 1
+                       else f"entries {expected_seq}..{seq - 1}")
+                add(expected_seq, "removed", f"{gap} removed: the sequence jumps from {expected_seq - 1} "
+                                             f"to {seq}")
+            if r.prev_hash != expected_prev:
+                add(seq, "chain", f"entry {seq} does not follow entry {last_seq}: its prev_hash "
+                                  f"{r.prev_hash[:12]}... is not entry {last_seq}'s hash "
+                                  f"{expected_prev[:12]}... "
+                                  "(an entry was removed, replaced or reordered here)")
+            computed = self.entry_hash(prev_hash=r.prev_hash, seq=seq, ts=r.ts, actor=r.actor,
+                                       nation=r.nation, action=r.action, resource=r.resource,
+                                       detail_json=r.detail)
+            if not hmac.compare_digest(computed, r.hash):
+                add(seq, "modified", f"entry {seq} ({r.action} by {r.actor}) was modified or moved: its "
+                                     "content does not match its hash")
+            # Continue from the stored hash so one edit reports one place, not a cascade.
+            expected_prev, expected_seq, last_seq = r.hash, seq + 1, seq
+        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+                            .where(audit_head.c.id == _HEAD_ID)).one_or_none()
+        head_seq, head_hash = (int(head.seq), head.hash) if head else (0, GENESIS)
+        if head_seq != last_seq:
+            if head_seq > last_seq:
+                add(last_seq + 1, "truncated", f"entries {last_seq + 1}..{head_seq} removed from the end: "
+                                               f"the head records {head_seq} entries, the log ends at "
+                                               f"{last_seq}")
+            else:
+                add(head_seq + 1, "head", f"entries {head_seq + 1}..{last_seq} were added behind the "
+                                          f"head's back (head records {head_seq})")
+        elif head_hash != expected_prev:
+            add(last_seq, "head", f"entry {last_seq} does not match the head hash (the last entry was "
+                                  "replaced)")
+        return VerifyReport(ok=not problems, checked=checked, last_seq=last_seq, head_hash=head_hash,
+                            problems=problems)
+
+
+def _entry(r) -> AuditEntry:
+    return AuditEntry(int(r.seq), float(r.ts), r.actor, r.nation, r.action, r.resource,
+                      json.loads(r.detail), r.prev_hash, r.hash)
+
+
+class AuditBuffer:
+    """Queue read events and append them in batches from one background thread.
+
+    ``submit`` never blocks a request on the database; entries reach the chain within about
+    ``interval_s`` and :meth:`close` flushes what is left (the API calls it at shutdown). A crash can
+    lose at most the last ``interval_s`` of *read* events; acts are never buffered.
+    """
+
+    def __init__(self, audit: AuditLog, engine: Engine, *, interval_s: float = 0.2, max_batch: int = 1000):
+        self._audit = audit
+        self._engine = engine
+        self._interval = interval_s
+        self._max_batch = max_batch
+        self._cond = threading.Condition()
+        self._pending: list[dict[str, Any]] = []
+        self._submitted = 0
+        self._done = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, event: dict[str, Any]) -> None:
+        event.setdefault("ts", time.time())
+        with self._cond:
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._pending.append(event)
+                self._submitted += 1
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="audit-buffer", daemon=True)
+                    self._thread.start()
+                self._cond.notify_all()
+        if closed:
+            self._audit.record_many(self._engine, [event])
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending and self._closed:
+                    return
+                closing = self._closed
+            if not closing:
+                time.sleep(self._interval)  # gather a batch: one transaction for many reads
+            with self._cond:
+                batch = self._pending[:self._max_batch]
+                del self._pending[:self._max_batch]
+            self._write(batch)
+            with self._cond:
+                self._done += len(batch)
+                self._cond.notify_all()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        for attempt in range(3):
+            try:
+                self._audit.record_many(self._engine, batch)
+                return
+            except Exception:  # noqa: BLE001 - the writer thread must survive a bad moment of the database
+                log.exception("could not append %d audit entries (attempt %d)", len(batch), attempt + 1)
+                time.sleep(0.5)
+        log.error("dropped %d audit read entries", len(batch))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted so far is in the chain; False on timeout."""
+        with self._cond:
+            target = self._submitted
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: self._done >= target, timeout=timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=timeout)
