@@ -216,7 +216,7 @@ def _insert_elsets(conn: Connection, elsets: Sequence[ElementSet], *, batch_id: 
     dialect = conn.dialect.name
     if dialect == "postgresql":
         return _copy_insert(conn, "element_sets", rows, ELSET_COLUMNS,
-                            conflict="ON CONFLICT (norad_id, epoch_ts, digest) DO NOTHING")
+                            conflict="ON CONFLICT (norad_id, epoch_ts, digest) DO NOTHING", progress=progress)
     marks = ", ".join("?" for _ in ELSET_COLUMNS)
     raw = conn.connection.driver_connection
     cur = raw.cursor()
@@ -230,15 +230,17 @@ def _insert_elsets(conn: Connection, elsets: Sequence[ElementSet], *, batch_id: 
 
 
 def _copy_insert(conn: Connection, table: str, rows: list[tuple], columns: Sequence[str],
-                 conflict: str) -> int:
+                 conflict: str, progress: Callable[[str, int, int], None] | None = None) -> int:
     """PostgreSQL bulk path: COPY into a temporary table, then one INSERT ... SELECT."""
     raw = conn.connection.driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE _ow_load (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
         with cur.copy(f"COPY _ow_load ({cols}) FROM STDIN") as copy:
-            for row in rows:
+            for i, row in enumerate(rows, start=1):
                 copy.write_row(row)
+                if progress and i % 20000 == 0:
+                    progress("copy", i, len(rows))
         cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _ow_load {conflict}")
         inserted = cur.rowcount
         cur.execute("DROP TABLE _ow_load")
