@@ -44,8 +44,8 @@ def demo(
     if not serve:
         return
     try:
-        from orbitwatch.sharing.demo import seed_demo_users
         from orbitwatch.cli.sharing_cmds import run_server
+        from orbitwatch.sharing.demo import seed_demo_users
     except ImportError:
         console.print("[dim]the API is not part of this build yet; nothing to serve[/]")
         return
