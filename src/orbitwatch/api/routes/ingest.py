@@ -40,7 +40,7 @@ async def ingest(state: State, user: CurrentUser, file: Annotated[UploadFile, Fi
                            resource=f"ingest/{name}",
                            detail={"marking": str(m), "source": source, "format": format,
                                    "bytes": len(data), **{k: batch.get(k) for k in
-                                                          ("id", "accepted", "duplicates", "rejected")}})
+                                                          ("batch_id", "accepted", "duplicates", "rejected")}})
 
     from starlette.concurrency import run_in_threadpool
 
