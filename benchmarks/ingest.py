@@ -1,0 +1,99 @@
+"""Ingest benchmark: the full real catalogue plus the SATCAT into SQLite and PostgreSQL.
+
+    python benchmarks/ingest.py --json [--catalog FILE] [--satcat FILE] [--postgres URL | --no-postgres]
+
+Prints one JSON object: element sets per second end to end (read + parse + validate + insert + commit),
+the SATCAT rate, a second (duplicate) run, the whole-catalogue latest-element-set query time, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+DEFAULT_CATALOG = SHARED / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+DEFAULT_SATCAT = SHARED / "satcat" / "celestrak_satcat_processed_2025-03-06.csv.gz"
+DEFAULT_PG = os.environ.get("ORBITWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run(url: str, catalog: Path, satcat: Path) -> dict:
+    from orbitwatch.store import ingest_paths, latest_element_sets, open_engine
+
+    engine = open_engine(url)
+    t0 = time.perf_counter()
+    first = ingest_paths(engine, [catalog], source="space-track")
+    t_elsets = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sat = ingest_paths(engine, [satcat], source="celestrak")
+    t_satcat = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = ingest_paths(engine, [catalog], source="space-track")
+    t_again = time.perf_counter() - t0
+    with engine.connect() as conn:
+        latest_element_sets(conn)  # warm the page cache as a server would be
+        t0 = time.perf_counter()
+        n_latest = len(latest_element_sets(conn))
+        t_latest = time.perf_counter() - t0
+    engine.dispose()
+    return {
+        "element_sets": first.accepted, "rejected": first.rejected,
+        "element_sets_seconds": round(t_elsets, 3),
+        "element_sets_per_second": round(first.accepted / t_elsets),
+        "satcat_records": sat.accepted, "satcat_seconds": round(t_satcat, 3),
+        "satcat_records_per_second": round(sat.accepted / t_satcat),
+        "combined_records_per_second": round((first.accepted + sat.accepted) / (t_elsets + t_satcat)),
+        "duplicate_run_seconds": round(t_again, 3), "duplicate_run_duplicates": again.duplicates,
+        "latest_query_objects": n_latest, "latest_query_seconds": round(t_latest, 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    ap.add_argument("--satcat", type=Path, default=DEFAULT_SATCAT)
+    ap.add_argument("--postgres", default=DEFAULT_PG)
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    args = ap.parse_args()
+    if not args.catalog.exists():
+        sys.exit(f"catalogue {args.catalog} not found (it lives in ../shared/data)")
+    out: dict = {"catalog": args.catalog.name, "satcat": args.satcat.name, "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        out["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite", args.catalog, args.satcat)
+    if not args.no_postgres:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        plain = args.postgres.replace("postgresql+psycopg", "postgresql")
+        try:
+            with psycopg.connect(plain, autocommit=True) as c:
+                c.execute(f'CREATE SCHEMA "{schema}"')
+            out["postgresql"] = run(f"{args.postgres}?options=-csearch_path%3D{schema}", args.catalog,
+                                    args.satcat)
+        except psycopg.OperationalError as exc:
+            out["postgresql"] = {"skipped": str(exc)}
+        finally:
+            try:
+                with psycopg.connect(plain, autocommit=True) as c:
+                    c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            except psycopg.OperationalError:
+                pass
+    out["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+    print(json.dumps(out, indent=None))
+
+
+if __name__ == "__main__":
+    main()
