@@ -10,11 +10,15 @@ O skipped); larger numbers cannot be carried by a TLE at all and :func:`format_t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import TLE_MAX_NORAD, ElementSet, epoch_from_year_day
 
+# What a (possibly truncated) TLE line looks like, as opposed to a satellite name line.
+_LINE1_START = re.compile(r"^1 [ 0-9A-HJ-NP-Z][ 0-9]{4}[UCS ] ")
+_LINE2_START = re.compile(r"^2 [ 0-9A-HJ-NP-Z][ 0-9]{4} ")
 _ALPHA5_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, no O: they read as 1 and 0
 _ALPHA5_VALUE = {c: 10 + i for i, c in enumerate(_ALPHA5_LETTERS)}
 
@@ -22,6 +26,12 @@ _ALPHA5_VALUE = {c: 10 + i for i, c in enumerate(_ALPHA5_LETTERS)}
 _CHECKSUM_TABLE = bytes(
     (b - 48) if 48 <= b <= 57 else (1 if b == 45 else 0) for b in range(256)
 )
+
+
+def _digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits (``str.isdigit`` also accepts '²' and other Unicode
+    digits that ``int``/``float`` then refuse)."""
+    return text.isascii() and text.isdigit()
 
 
 def checksum(line: str) -> int:
@@ -35,11 +45,11 @@ def alpha5_decode(field: str) -> int:
     if not f:
         raise ValueError("empty catalogue number")
     head = f[0]
-    if head.isdigit():
-        if not f.isdigit():
+    if _digits(head):
+        if not _digits(f):
             raise ValueError(f"catalogue number {field!r} is not a number")
         return int(f)
-    if head not in _ALPHA5_VALUE or len(f) != 5 or not f[1:].isdigit():
+    if head not in _ALPHA5_VALUE or len(f) != 5 or not _digits(f[1:]):
         raise ValueError(f"catalogue number {field!r} is neither 5 digits nor Alpha-5 "
                          "(a letter A-Z without I/O, then 4 digits)")
     return _ALPHA5_VALUE[head] * 10000 + int(f[1:])
@@ -65,8 +75,12 @@ def _implied_decimal(field: str) -> float:
         f = f[1:]
     if len(f) < 2 or f[-2] not in "+-":
         # Some producers omit the exponent; read the mantissa alone.
+        if not _digits(f):
+            raise ValueError(f"{field!r} is not in TLE exponent notation")
         return sign * float("0." + f)
     mantissa, exponent = f[:-2], f[-2:]
+    if (mantissa.strip() and not _digits(mantissa.strip())) or not _digits(exponent[1]):
+        raise ValueError(f"{field!r} is not in TLE exponent notation")
     return sign * float("0." + mantissa.strip()) * 10.0 ** int(exponent)
 
 
@@ -91,7 +105,7 @@ def _international_designator(field: str) -> str | None:
     f = field.strip()
     if not f:
         return None
-    if len(f) < 5 or not f[:5].isdigit():
+    if len(f) < 5 or not _digits(f[:5]):
         raise ValueError(f"international designator {field!r} must start with YYNNN")
     yy = int(f[:2])
     year = 1900 + yy if yy >= 57 else 2000 + yy
@@ -142,7 +156,7 @@ def parse_tle(line1: str, line2: str, name: str | None = None, *, file: str | No
         raise bad(f"line 2 must start with '2 ', found {l2[:2]!r}", "line_number", 2)
     for ln, which in ((l1, 1), (l2, 2)):
         given = ln[68]
-        if not given.isdigit():
+        if not _digits(given):
             raise bad(f"line {which} checksum column 69 is {given!r}, expected a digit", "checksum", which)
         expected = checksum(ln)
         if int(given) != expected:
@@ -168,17 +182,23 @@ def parse_tle(line1: str, line2: str, name: str | None = None, *, file: str | No
             raise bad(f"line 2 column {col + 1} must be blank, found {l2[col]!r}", "columns", 2)
 
     def num(text: str, field: str, which: int = 1) -> float:
+        # float() alone would also take 'nan', 'inf', '1_0' and non-ASCII digits: none is a TLE number.
         try:
-            return float(text)
+            if not text.isascii() or "_" in text:
+                raise ValueError(text)
+            value = float(text)
         except ValueError:
             raise bad(f"{text.strip()!r} is not a number", field, which) from None
+        if not math.isfinite(value):
+            raise bad(f"{text.strip()!r} is not a finite number", field, which)
+        return value
 
     try:
         object_id = _international_designator(l1[9:17])
     except ValueError as exc:
         raise bad(str(exc), "object_id") from None
     yy = l1[18:20]
-    if not yy.strip().isdigit():
+    if not _digits(yy.strip()):
         raise bad(f"epoch year {yy!r} is not two digits", "epoch")
     year = int(yy)
     year += 1900 if year >= 57 else 2000
@@ -197,7 +217,7 @@ def parse_tle(line1: str, line2: str, name: str | None = None, *, file: str | No
     inc = num(l2[8:16], "inclination", 2)
     raan = num(l2[17:25], "raan", 2)
     ecc_field = l2[26:33]
-    if not ecc_field.strip().isdigit():
+    if not _digits(ecc_field.strip()):
         raise bad(f"eccentricity {ecc_field!r} must be 7 digits with an implied leading decimal point",
                   "eccentricity", 2)
     ecc = float("0." + ecc_field.strip())
@@ -227,9 +247,9 @@ def parse_tle(line1: str, line2: str, name: str | None = None, *, file: str | No
         object_name=name,
         object_id=object_id,
         classification_type=classification,
-        ephemeris_type=int(eph) if eph.isdigit() else 0,
-        element_set_no=int(esn) if esn.isdigit() else None,
-        rev_at_epoch=int(rev) if rev.isdigit() else None,
+        ephemeris_type=int(eph) if _digits(eph) else 0,
+        element_set_no=int(esn) if _digits(esn) else None,
+        rev_at_epoch=int(rev) if _digits(rev) else None,
         source_format="tle",
         original="\n".join(x for x in (f"0 {name}" if name is not None else None,
                                        l1.rstrip(), l2.rstrip()) if x is not None),
@@ -250,12 +270,12 @@ def read_tle(lines: Iterable[str], *, file: str | None = None) -> Iterator[Eleme
         text = raw.rstrip("\r\n")
         if not text.strip() or text.startswith("#"):
             continue
-        if text.startswith("1 ") and len(text.rstrip()) >= 68:
+        if _LINE1_START.match(text):
             if pending is not None:
                 yield RecordError(file, pending[1], "line_number", "line 1 is not followed by a line 2")
             pending = (text, lineno)
             continue
-        if text.startswith("2 ") and len(text.rstrip()) >= 68:
+        if _LINE2_START.match(text):
             if pending is None:
                 yield RecordError(file, lineno, "line_number", "line 2 without a preceding line 1")
                 name = None
