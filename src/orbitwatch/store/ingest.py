@@ -305,8 +305,13 @@ def _upsert_objects(conn: Connection, columns: Sequence[str], rows: list[tuple],
     least = "LEAST" if pg else "MIN"
     sets = [f'"{f}" = COALESCE(excluded."{f}", space_objects."{f}")' for f in always]
     sets += [f'"{f}" = COALESCE(space_objects."{f}", excluded."{f}")' for f in only_missing_fields]
+    widened = (f"(space_objects.rel_mask | excluded.rel_mask) <> space_objects.rel_mask OR "
+               f"{least}(space_objects.class_rank, excluded.class_rank) <> space_objects.class_rank")
     sets += ["rel_mask = space_objects.rel_mask | excluded.rel_mask",
              f"class_rank = {least}(space_objects.class_rank, excluded.class_rank)",
+             # SET expressions see the old row: blank the banner text where the marking widened, and
+             # rewrite just those rows afterwards (the text needs Python's marking formatter).
+             f"marking = CASE WHEN {widened} THEN '' ELSE space_objects.marking END",
              "updated_at = excluded.updated_at"]
     conflict = f"ON CONFLICT (norad_id) DO UPDATE SET {', '.join(sets)}"
     if pg:
@@ -316,28 +321,16 @@ def _upsert_objects(conn: Connection, columns: Sequence[str], rows: list[tuple],
         marks = ", ".join("?" for _ in columns)
         cur = conn.connection.driver_connection.cursor()
         cur.executemany(f"INSERT INTO space_objects ({cols}) VALUES ({marks}) {conflict}", rows)
-    _refresh_object_marking_text(conn, [r[0] for r in rows], marking)
+    _refresh_object_marking_text(conn)
     return len(rows)
 
 
-def _refresh_object_marking_text(conn: Connection, norad_ids: Sequence[int], marking: Marking) -> None:
-    """Rewrite the marking text of objects whose marking columns now differ from this batch's.
-
-    Only objects that already existed with another marking can differ, so this is usually empty.
-    """
+def _refresh_object_marking_text(conn: Connection) -> None:
+    """Rewrite the banner text of objects whose marking the upsert widened (blanked by the upsert)."""
     so = space_objects
-    mv = marking_values(marking)
-    differs = ~((so.c.rel_mask == mv["rel_mask"]) & (so.c.class_rank == mv["class_rank"])
-                & (so.c.marking == mv["marking"]))
-    changed = []
-    for i in range(0, len(norad_ids), 5000):
-        chunk = norad_ids[i:i + 5000]
-        for row in conn.execute(select(so.c.norad_id, so.c.marking, so.c.class_rank, so.c.rel_mask,
-                                       so.c.data_mode, so.c.tlp, so.c.orgs)
-                                .where(so.c.norad_id.in_(chunk), differs)):
-            text = str(marking_from_row(row))
-            if text != row.marking:
-                changed.append({"k": row.norad_id, "m": text})
+    changed = [{"k": row.norad_id, "m": str(marking_from_row(row))}
+               for row in conn.execute(select(so.c.norad_id, so.c.class_rank, so.c.rel_mask, so.c.data_mode,
+                                              so.c.tlp, so.c.orgs).where(so.c.marking == ""))]
     if changed:
         from sqlalchemy import bindparam
 
