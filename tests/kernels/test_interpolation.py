@@ -1,0 +1,131 @@
+"""Cubic Hermite between SGP4 knots: the error bound holds against SGP4 itself in every regime."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from orbitwatch.formats.tle import read_tle
+from orbitwatch.kernels.interpolation import (
+    KnotTable,
+    build_knots,
+    jd_split,
+    hermite,
+    hermite_bound_km,
+    knot_steps,
+    max_fourth_derivative,
+)
+from orbitwatch.kernels.propagation import propagate, satrec_of
+
+EARTH_RADIUS_KM = 6378.135
+
+
+@pytest.fixture(scope="module")
+def regimes(shared_data):
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    with gzip.open(path, "rt") as fh:
+        elsets = [e for e in read_tle(fh, file=path.name) if not hasattr(e, "reason")]
+    picked: dict[str, list] = {}
+    rng = np.random.default_rng(7)
+    for regime in ("LEO", "MEO", "GEO", "HEO"):
+        pool = [e for e in elsets if e.regime == regime and e.epoch.year == 2023 and e.bstar < 1e-3]
+        picked[regime] = [pool[i] for i in rng.choice(len(pool), size=8, replace=False)]
+    return picked
+
+
+def test_circular_orbit_closed_form():
+    """For a circle the fourth derivative is omega^4 r exactly (f-and-g series check)."""
+    a = 7000.0
+    omega2 = 398600.8 / a ** 3
+    assert max_fourth_derivative(np.array([a]), np.array([0.0]))[0] == pytest.approx(omega2 ** 2 * a, rel=1e-12)
+
+
+def test_hermite_reproduces_cubics_exactly():
+    rng = np.random.default_rng(1)
+    c = rng.normal(size=(4, 3))
+    h = 37.0
+
+    def f(t):
+        return c[0] + c[1] * t + c[2] * t ** 2 + c[3] * t ** 3
+
+    def df(t):
+        return c[1] + 2 * c[2] * t + 3 * c[3] * t ** 2
+
+    s = np.linspace(0, 1, 11)
+    pos, vel = hermite(f(0.0), df(0.0), f(h), df(h), h, s)
+    np.testing.assert_allclose(pos, f(s[:, None] * h), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(vel, df(s[:, None] * h), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("regime,step_s", [("LEO", 120.0), ("LEO", 300.0), ("LEO", 600.0), ("LEO", 960.0)])
+def test_analytic_bound_holds_against_near_earth_sgp4(regimes, regime, step_s):
+    """Near-Earth SGP4 (period < 225 min) is smooth: the analytic bound alone must hold."""
+    rng = np.random.default_rng(11)
+    tested = 0
+    for es in regimes[regime]:
+        sat = satrec_of(es)
+        if 2 * np.pi / sat.no_kozai >= 225:
+            continue
+        nk = int(2 * 86400 / step_s) + 1
+        fr_knots = np.arange(nk) * step_s / 86400.0
+        jd = np.full(nk, sat.jdsatepoch)
+        knots = propagate([sat], jd, sat.jdsatepochF + fr_knots)
+        if (knots.err != 0).any():
+            continue
+        t = rng.uniform(0, (nk - 1) * step_s, 400)
+        truth = propagate([sat], np.full(len(t), sat.jdsatepoch), sat.jdsatepochF + t / 86400.0)
+        table = KnotTable(0.0, np.array([step_s]), np.array([0]), np.array([nk]), knots.r[0], knots.v[0],
+                          np.zeros(1))
+        pos, _ = table.states(np.zeros(len(t), dtype=int), t)
+        err = np.linalg.norm(pos - truth.r[0], axis=1).max()
+        bound = hermite_bound_km(np.array([sat.a * EARTH_RADIUS_KM]), np.array([sat.ecco]), step_s)[0]
+        assert err <= bound, (es.norad_id, regime, step_s, err, bound)
+        tested += 1
+    assert tested >= 3
+
+
+@pytest.mark.parametrize("regime", ["LEO", "MEO", "GEO", "HEO"])
+def test_knot_set_bound_holds_against_sgp4(regimes, regime):
+    """build_knots' per-object bound (analytic + SDP4 jump allowance) holds at random times."""
+    rng = np.random.default_rng(5)
+    sats = [satrec_of(es) for es in regimes[regime]]
+    t0 = max(es.epoch.timestamp() for es in regimes[regime])
+    t1 = t0 + 3 * 86400.0
+    ks = build_knots(sats, t0, t1, tolerance_km=2.0)
+    for i, sat in enumerate(sats):
+        t = rng.uniform(t0, t1, 500)
+        jd, fr = jd_split(t)
+        truth = propagate([sat], jd, fr)
+        ok = truth.err[0] == 0
+        pos, _ = ks.states(np.full(len(t), i), t)
+        err = np.linalg.norm(pos - truth.r[0], axis=1)[ok]
+        err = err[np.isfinite(err)]
+        assert (err <= ks.bound[i]).all(), (regime, sat.satnum, err.max(), ks.bound[i])
+
+
+def test_sdp4_lyddane_jump_is_covered(shared_data):
+    """45466 (i = 11.44 deg, SDP4) jumps by kilometres when SDP4 switches to the Lyddane form."""
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    with gzip.open(path, "rt") as fh:
+        es = next(e for e in read_tle(fh) if getattr(e, "norad_id", None) == 45466)
+    sat = satrec_of(es)
+    t0 = es.epoch.timestamp()
+    ks = build_knots([sat], t0, t0 + 7 * 86400.0, tolerance_km=1.0)
+    t = np.linspace(t0, t0 + 7 * 86400.0, 200_001)
+    jd, fr = jd_split(t)
+    truth = propagate([sat], jd, fr)
+    pos, _ = ks.states(np.zeros(len(t), dtype=int), t)
+    err = np.linalg.norm(pos - truth.r[0], axis=1)
+    assert np.nanmax(err) > 1.0  # the jump is real ...
+    assert np.nanmax(err) <= ks.bound[0]  # ... and covered
+
+
+def test_knot_steps_meet_tolerance():
+    a = np.array([6800.0, 26560.0, 42164.0, 26600.0])
+    e = np.array([0.001, 0.01, 0.0002, 0.72])
+    steps = knot_steps(a, e, tolerance_km=0.5, base_s=1920.0)
+    assert (hermite_bound_km(a, e, steps) <= 0.5).all()
+    assert steps[0] < steps[1] < steps[2]
+    assert steps[3] < steps[1]
