@@ -1,0 +1,315 @@
+"""Satellite catalogue (SATCAT) files: CelesTrak, Space-Track and NASA CARA size/mass estimates.
+
+Three layouts, told apart by their header row (:func:`satcat_layout`):
+
+``satcat-celestrak``
+    CelesTrak ``satcat.csv`` columns: OBJECT_NAME, OBJECT_ID, NORAD_CAT_ID, OBJECT_TYPE, OPS_STATUS_CODE,
+    OWNER, LAUNCH_DATE, LAUNCH_SITE, DECAY_DATE, PERIOD [min], INCLINATION [deg], APOGEE [km], PERIGEE
+    [km], RCS [m²], DATA_STATUS_CODE, ORBIT_CENTER, ORBIT_TYPE (any subset, any order). Also the processed
+    variant (HAS_DECAYED column) in which decayed objects carry 0.0 for all four orbit fields: a row whose
+    PERIOD, INCLINATION, APOGEE and PERIGEE are all zero has "no orbit given" (None), since no real orbit
+    has a zero period.
+``satcat-spacetrack``
+    Space-Track ``satcat`` class: INTLDES, NORAD_CAT_ID, OBJECT_TYPE, SATNAME, COUNTRY, LAUNCH, SITE, DECAY,
+    PERIOD, INCLINATION, APOGEE, PERIGEE, RCSVALUE, RCS_SIZE, ... (extra columns such as CURRENT, FILE,
+    LAUNCH_YEAR and a leading unnamed index column are ignored). RCSVALUE 0 means "not published"
+    (Space-Track has withheld RCS values since 2017), read as None.
+``satcat-cara``
+    NASA CARA hard-body-radius and mass estimates (ObjectID, HBR [m], HBRSigma, HBRSource, Mass [kg],
+    MassSigma, MassSource). Only ``norad_id``, ``hbr_m`` and ``mass_kg`` are filled: merge these records
+    into existing objects, do not let them overwrite names or types with None. An empty HBR/Mass (rows
+    whose source is DISCOS, which CARA may not redistribute) reads as None.
+
+Object types are normalised to PAYLOAD / ROCKET BODY / DEBRIS / UNKNOWN (from PAY, R/B, DEB, UNK, TBA or
+the full words). Dates are ISO ``YYYY-MM-DD``. JSON lists with the same keys (CelesTrak and Space-Track
+also serve SATCAT as JSON) are read by :func:`read_satcat_json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from orbitwatch.errors import RecordError, ValidationError
+from orbitwatch.formats.omm import iter_csv_rows, iter_json_objects
+from orbitwatch.formats.records import SatcatRecord
+
+__all__ = ["CELESTRAK_SATCAT_COLUMNS", "satcat_layout", "satcat_from_fields", "read_satcat_csv",
+           "read_satcat_json", "normalise_object_type", "format_satcat_csv"]
+
+#: CelesTrak SATCAT CSV columns, in CelesTrak's order.
+CELESTRAK_SATCAT_COLUMNS: tuple[str, ...] = (
+    "OBJECT_NAME", "OBJECT_ID", "NORAD_CAT_ID", "OBJECT_TYPE", "OPS_STATUS_CODE", "OWNER", "LAUNCH_DATE",
+    "LAUNCH_SITE", "DECAY_DATE", "PERIOD", "INCLINATION", "APOGEE", "PERIGEE", "RCS", "DATA_STATUS_CODE",
+    "ORBIT_CENTER", "ORBIT_TYPE",
+)
+
+_TYPES = {
+    "PAY": "PAYLOAD", "PAYLOAD": "PAYLOAD",
+    "R/B": "ROCKET BODY", "RB": "ROCKET BODY", "ROCKET BODY": "ROCKET BODY", "ROCKET_BODY": "ROCKET BODY",
+    "DEB": "DEBRIS", "DEBRIS": "DEBRIS",
+    "UNK": "UNKNOWN", "UNKNOWN": "UNKNOWN", "TBA": "UNKNOWN", "OTHER": "UNKNOWN",
+}
+_TYPE_CODE = {"PAYLOAD": "PAY", "ROCKET BODY": "R/B", "DEBRIS": "DEB", "UNKNOWN": "UNK"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_REAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INT = re.compile(r"[+-]?\d{1,12}")
+
+# Column -> record attribute, per layout. The first column present wins (Space-Track names first).
+_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "satcat-celestrak": {
+        "norad_id": ("NORAD_CAT_ID",), "object_id": ("OBJECT_ID",), "object_name": ("OBJECT_NAME",),
+        "object_type": ("OBJECT_TYPE",), "owner": ("OWNER",), "launch_date": ("LAUNCH_DATE",),
+        "launch_site": ("LAUNCH_SITE",), "decay_date": ("DECAY_DATE",), "period_min": ("PERIOD",),
+        "inclination": ("INCLINATION",), "apogee_km": ("APOGEE",), "perigee_km": ("PERIGEE",),
+        "rcs_m2": ("RCS",), "ops_status": ("OPS_STATUS_CODE",),
+    },
+    "satcat-spacetrack": {
+        "norad_id": ("NORAD_CAT_ID",), "object_id": ("INTLDES", "OBJECT_ID"),
+        "object_name": ("SATNAME", "OBJECT_NAME"), "object_type": ("OBJECT_TYPE",), "owner": ("COUNTRY",),
+        "launch_date": ("LAUNCH",), "launch_site": ("SITE",), "decay_date": ("DECAY",),
+        "period_min": ("PERIOD",), "inclination": ("INCLINATION",), "apogee_km": ("APOGEE",),
+        "perigee_km": ("PERIGEE",), "rcs_m2": ("RCSVALUE",), "rcs_size": ("RCS_SIZE",),
+    },
+    "satcat-cara": {"norad_id": ("OBJECTID",), "hbr_m": ("HBR",), "mass_kg": ("MASS",)},
+}
+_SCALARS = (str, int, float)
+_FLOATS = ("period_min", "inclination", "apogee_km", "perigee_km", "rcs_m2", "hbr_m", "mass_kg")
+_DATES = ("launch_date", "decay_date")
+
+
+def satcat_layout(header: Iterable[str]) -> str | None:
+    """Which SATCAT layout a header row is (upper-cased names), or None if it is none of them."""
+    h = {c.strip().upper() for c in header}
+    if "OBJECTID" in h and ("HBR" in h or "MASS" in h):
+        return "satcat-cara"
+    if "NORAD_CAT_ID" not in h or "EPOCH" in h or "MEAN_MOTION" in h:
+        return None
+    if h & {"SATNAME", "INTLDES", "COUNTRY", "RCSVALUE"}:
+        return "satcat-spacetrack"
+    if h & {"OWNER", "LAUNCH_DATE", "OBJECT_TYPE", "OPS_STATUS_CODE", "DECAY_DATE"}:
+        return "satcat-celestrak"
+    return None
+
+
+def normalise_object_type(value: str | None) -> str | None:
+    """PAYLOAD / ROCKET BODY / DEBRIS / UNKNOWN from any of the codes or words catalogues use.
+
+    None stays None; an empty string is UNKNOWN; anything unrecognised raises ValueError.
+    """
+    if value is None:
+        return None
+    v = " ".join(value.strip().upper().split())
+    if not v:
+        return "UNKNOWN"
+    if v not in _TYPES:
+        raise ValueError(f"object type {value!r} is not one of PAYLOAD, ROCKET BODY, DEBRIS, UNKNOWN "
+                         "(or PAY, R/B, DEB, UNK, TBA)")
+    return _TYPES[v]
+
+
+class _RowConverter:
+    """Turns rows of one header into records: column positions are looked up once, not per row."""
+
+    def __init__(self, layout: str, header: list[str], file: str | None):
+        cols = _COLUMNS[layout]
+        pos: dict[str, tuple[int, str]] = {}
+        for attr, names in cols.items():
+            for name in names:
+                if name in header:
+                    pos[attr] = (header.index(name), name)
+                    break
+        if "norad_id" not in pos:
+            raise ValidationError(f"catalogue number column {cols['norad_id'][0]} is missing", file=file,
+                                  line=1)
+        self.layout = layout
+        self.file = file
+        self.norad = pos["norad_id"]
+        self.floats = [(a, *pos[a]) for a in _FLOATS if a in pos]
+        self.dates = [(a, *pos[a]) for a in _DATES if a in pos]
+        self.texts = [(a, *pos[a]) for a in ("object_id", "object_name", "owner", "launch_site",
+                                             "ops_status", "rcs_size") if a in pos]
+        self.type = pos.get("object_type")
+
+    def __call__(self, cells: list[Any], line: int | None) -> SatcatRecord:
+        file = self.file
+
+        def bad(name: str, reason: str) -> ValidationError:
+            return ValidationError(reason, file=file, line=line, field=name)
+
+        i, name = self.norad
+        raw = cells[i]
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            norad = raw
+        else:
+            s = raw.strip() if isinstance(raw, str) else raw
+            if not isinstance(s, str) or not _INT.fullmatch(s):
+                raise bad(name, f"catalogue number {s!r} is not an integer")
+            norad = int(s)
+        if not 0 <= norad < 1_000_000_000:
+            raise bad(name, f"catalogue number {norad} is outside 0..999999999")
+        rec = SatcatRecord(norad_id=norad, source_format=self.layout, file=file, line=line)
+        isfinite = math.isfinite
+        for attr, i, name in self.floats:
+            v = cells[i]
+            if type(v) is str:
+                v = v.strip()
+                if not v:
+                    continue
+                try:
+                    x = float(v)
+                except ValueError:
+                    raise bad(name, f"{v!r} is not a number") from None
+                if not isfinite(x) or "_" in v or not v.isascii():
+                    raise bad(name, f"{v!r} is not a finite decimal number")
+            elif v is None:
+                continue
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                x = float(v)
+                if not isfinite(x):
+                    raise bad(name, f"{v!r} is not a finite number")
+            else:
+                raise bad(name, f"{v!r} is not a number")
+            setattr(rec, attr, x)
+        for attr, i, name in self.dates:
+            v = cells[i]
+            if v is None:
+                continue
+            if not isinstance(v, str):
+                raise bad(name, f"date {v!r} is not YYYY-MM-DD")
+            v = v.strip()
+            if not v:
+                continue
+            if len(v) > 10 and v[10] in "T ":
+                v = v[:10]  # a date-time: keep the date
+            try:
+                if not _DATE.fullmatch(v):
+                    raise ValueError(v)
+                date.fromisoformat(v)
+            except ValueError:
+                raise bad(name, f"date {v!r} is not YYYY-MM-DD") from None
+            setattr(rec, attr, v)
+        for attr, i, name in self.texts:
+            v = cells[i]
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, _SCALARS):
+                raise bad(name, f"expected text, found {type(v).__name__}")
+            v = str(v).strip()
+            if v:
+                setattr(rec, attr, v.upper() if attr in ("owner", "rcs_size") else v)
+        if self.type is not None:
+            i, name = self.type
+            v = cells[i]
+            if v is not None and not isinstance(v, str):
+                raise bad(name, f"expected text, found {type(v).__name__}")
+            try:
+                rec.object_type = normalise_object_type(v or "")
+            except ValueError as exc:
+                raise bad(name, str(exc)) from None
+        if not (rec.period_min or rec.inclination or rec.apogee_km or rec.perigee_km):
+            # The processed CelesTrak file writes 0.0 for "not given"; a real orbit never has period 0.
+            rec.period_min = rec.inclination = rec.apogee_km = rec.perigee_km = None
+        if self.layout == "satcat-spacetrack" and rec.rcs_m2 == 0.0:
+            rec.rcs_m2 = None  # Space-Track publishes 0 for every object since it withheld RCS values
+        return rec
+
+
+def satcat_from_fields(fields: Mapping[str, Any], layout: str, *, file: str | None = None,
+                       line: int | None = None) -> SatcatRecord:
+    """One :class:`SatcatRecord` from a row (upper-case column names). Raises :class:`ValidationError`."""
+    header = list(fields)
+    return _RowConverter(layout, header, file)(list(fields.values()), line)
+
+
+def read_satcat_csv(text: str, *, file: str | None = None, layout: str = "auto"
+                    ) -> Iterator[SatcatRecord | RecordError]:
+    """Read SATCAT CSV (layout from the header unless given). Yields a record or a RecordError per row.
+
+    Raises :class:`ValidationError` when the header is none of the known layouts.
+    """
+    convert: _RowConverter | None = None
+    width = 0
+    for item in iter_csv_rows(text, file=file, with_text=False):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        cells, line, _ = item
+        if convert is None:
+            header = [c.strip().lstrip("\ufeff").upper() for c in cells]
+            lay = satcat_layout(header) if layout == "auto" else layout
+            if lay is None:
+                raise ValidationError("CSV header is not a SATCAT layout (CelesTrak: NORAD_CAT_ID, "
+                                      "OBJECT_TYPE, OWNER, ...; Space-Track: NORAD_CAT_ID, SATNAME, COUNTRY, "
+                                      "...; NASA CARA: ObjectID, HBR, Mass)", file=file, line=line)
+            if lay not in _COLUMNS:
+                raise ValidationError(f"unknown SATCAT layout {lay!r}; expected one of "
+                                      f"{', '.join(_COLUMNS)}", file=file)
+            convert = _RowConverter(lay, header, file)
+            width = len(header)
+            continue
+        if len(cells) != width:
+            yield RecordError(file, line, None, f"row has {len(cells)} cells, the header has {width}")
+            continue
+        try:
+            yield convert(cells, line)
+        except ValidationError as exc:
+            yield RecordError.from_exc(exc)
+
+
+def read_satcat_json(text: str, *, file: str | None = None, layout: str = "auto"
+                     ) -> Iterator[SatcatRecord | RecordError]:
+    """Read a JSON list of SATCAT objects (CelesTrak or Space-Track keys)."""
+    for item in iter_json_objects(text, file=file):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        obj, line, _ = item
+        if not isinstance(obj, dict):
+            yield RecordError(file, line, None, f"expected a JSON object per catalogue entry, found "
+                              f"{type(obj).__name__}")
+            continue
+        fields = {str(k).strip().upper(): v for k, v in obj.items()}
+        lay = satcat_layout(fields) if layout == "auto" else layout
+        if lay is None:
+            yield RecordError(file, line, None, "object has no SATCAT keys (NORAD_CAT_ID with OBJECT_TYPE, "
+                              "OWNER, ... or SATNAME, COUNTRY, ...)")
+            continue
+        try:
+            yield satcat_from_fields(fields, lay, file=file, line=line)
+        except ValidationError as exc:
+            yield RecordError.from_exc(exc)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def format_satcat_csv(records: SatcatRecord | Iterable[SatcatRecord]) -> str:
+    """CelesTrak SATCAT CSV (CelesTrak's columns and object-type codes PAY, R/B, DEB, UNK).
+
+    mass_kg, hbr_m and rcs_size have no CelesTrak column and are not written.
+    """
+    items = [records] if isinstance(records, SatcatRecord) else list(records)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CELESTRAK_SATCAT_COLUMNS)
+    for r in items:
+        row = {
+            "OBJECT_NAME": r.object_name, "OBJECT_ID": r.object_id, "NORAD_CAT_ID": r.norad_id,
+            "OBJECT_TYPE": _TYPE_CODE.get(r.object_type or "", r.object_type),
+            "OPS_STATUS_CODE": r.ops_status, "OWNER": r.owner, "LAUNCH_DATE": r.launch_date,
+            "LAUNCH_SITE": r.launch_site, "DECAY_DATE": r.decay_date, "PERIOD": r.period_min,
+            "INCLINATION": r.inclination, "APOGEE": r.apogee_km, "PERIGEE": r.perigee_km, "RCS": r.rcs_m2,
+        }
+        w.writerow([_cell(row.get(c)) for c in CELESTRAK_SATCAT_COLUMNS])
+    return buf.getvalue()
