@@ -1,0 +1,202 @@
+"""Manoeuvre detection benchmark: the whole dpshorten TLE set scored against operator manoeuvre files.
+
+Run ``python benchmarks/manoeuvres.py --json``. Reads ``../shared/data/manoeuvre-labels`` (never needed at
+run time by orbitwatch). Prints one JSON document: per-satellite and per-regime precision, recall and
+timing error for the held-out test split and for all satellites, wall time of detection.
+
+Ground truth (see docs/threats.md): the operators' own records - IDS/DORIS ``*man.txt`` (TAI, day of
+year) and Fengyun ``.fy`` (China Standard Time) - not the dpshorten YAML, whose LEO times are one day
+late and whose Fengyun times are CST read as UTC (both reported here for comparison).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from orbitwatch.formats.tle import read_tle
+from orbitwatch.threats import labels as L
+from orbitwatch.threats.manoeuvres import DEFAULT_CONFIGS, compute_residuals, detect_manoeuvres
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "manoeuvre-labels"
+DP = DATA / "dpshorten-tle-benchmark"
+
+# name: (operator file, NORAD, regime, split). LEO splits follow maneuver-detect v0.3 splits.json
+# (object-disjoint train/val/test, frozen by its authors); Fengyun (absent there) split by object.
+SATELLITES = {
+    "TOPEX": ("topman.txt", 22076, "LEO", "train"),
+    "Jason-1": ("ja1man.txt", 26997, "LEO", "train"),
+    "Jason-2": ("ja2man.txt", 33105, "LEO", "train"),
+    "Haiyang-2A": ("h2aman.txt", 37781, "LEO", "train"),
+    "CryoSat-2": ("cs2man.txt", 36508, "LEO", "val"),
+    "SARAL": ("srlman.txt", 39086, "LEO", "val"),
+    "Jason-3": ("ja3man.txt", 41240, "LEO", "val"),
+    "Sentinel-6A": ("s6aman.txt", 46984, "LEO", "val"),
+    "Sentinel-3A": ("s3aman.txt", 41335, "LEO", "test"),
+    "Sentinel-3B": ("s3bman.txt", 43437, "LEO", "test"),
+    "Fengyun-2D": ("manFY2D.txt.fy", 29640, "GEO", "train"),
+    "Fengyun-2E": ("manFY2E.txt.fy", 33463, "GEO", "train"),
+    "Fengyun-2F": ("manFY2F.txt.fy", 38049, "GEO", "val"),
+    "Fengyun-2H": ("manFY2H.txt.fy", 43491, "GEO", "test"),
+    "Fengyun-4A": ("manFY4A.txt.fy", 41882, "GEO", "test"),
+}
+DV_BINS = (0.0, 0.005, 0.01, 0.05, 1e9)
+
+
+def load(name: str):
+    with gzip.open(DP / "tle" / f"{name}.tle.gz", "rt") as fh:
+        sets = [r for r in read_tle(fh, file=f"{name}.tle.gz") if not hasattr(r, "reason")]
+    fname, norad, _, _ = SATELLITES[name]
+    path = DP / "raw_operator_manoeuvre_files" / fname
+    labels = (L.read_fengyun_manoeuvres(path, norad_id=norad) if fname.endswith(".fy")
+              else L.read_ids_manoeuvres(path))
+    dps = L.read_dpshorten_labels(DP / "labels" / f"manoeuvres_{name}.yaml")
+    return sets, labels, dps
+
+
+def score(dets, labels, t, interval):
+    inside = L.labels_in_span(labels, t[0], t[-1])
+    return L.match_detections(dets, inside, interval_s=interval), inside
+
+
+def run(names, configs=DEFAULT_CONFIGS, *, quiet=True):
+    rows = {}
+    t_detect = 0.0
+    for name in names:
+        sets, labels, dps = load(name)
+        t0 = time.perf_counter()
+        res = compute_residuals(sets)
+        regime = SATELLITES[name][2]
+        dets = detect_manoeuvres(sets, config=configs[regime], residuals=res)
+        t_detect += time.perf_counter() - t0
+        t = res.t
+        interval = float(np.median(np.diff(t)))
+        events = L.group_labels(L.labels_in_span(labels, t[0], t[-1]), 2.0 * interval)
+        m_evt, _ = score(dets, events, t, interval)
+        m_raw, inside = score(dets, labels, t, interval)
+        m_dps, _ = score(dets, dps, t, interval)
+        row = {"norad": SATELLITES[name][1], "regime": regime, "split": SATELLITES[name][3],
+               "element_sets": int(t.size), "events": m_evt.as_dict(), "labels": m_raw.as_dict(),
+               "dpshorten_labels_as_published": m_dps.as_dict()}
+        # recall per Δv class (operator Δv, events)
+        hit = {li for _, li in m_evt.matched}
+        by_dv = {}
+        for lo, hi in zip(DV_BINS[:-1], DV_BINS[1:], strict=True):
+            idx = [i for i, e in enumerate(events) if e.dv_mps is not None and lo <= e.dv_mps < hi]
+            if idx:
+                by_dv[f"{lo:g}-{hi:g}"] = {"events": len(idx), "recall": round(sum(i in hit for i in idx) / len(idx), 4)}
+        row["events_recall_by_dv_mps"] = by_dv
+        # Δv estimate vs operator Δv on matched events
+        ratios = [dets[di].delta_v_mps / events[li].dv_mps for di, li in m_evt.matched
+                  if events[li].dv_mps and events[li].dv_mps > 0.005]
+        if ratios:
+            row["dv_estimate_over_operator_median"] = round(float(np.median(ratios)), 3)
+        rows[name] = row
+        if not quiet:
+            print(name, json.dumps(row["events"]), file=sys.stderr)
+    return rows, t_detect
+
+
+GRID = {
+    "threshold": (5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0),
+    "onset_fraction": (0.3, 0.4, 0.5, 0.6, 0.8),
+    "ecc_factor": (1.5, 2.0, 3.0, 5.0, 1e9),
+    "plane_factor": (1.0, 1.5, 2.0, 3.0, 5.0, 1e9),
+    "merge_gap": (1, 2, 3),
+    "use_along": (True, False),
+    "min_delta_v_mps": {"LEO": (0.0, 0.001, 0.002, 0.004), "GEO": (0.0, 0.01, 0.02, 0.05, 0.1)},
+}
+
+
+def tune(regime: str, split: str = "train", passes: int = 2) -> dict:
+    """Coordinate search of the detector parameters maximising event F1 on one split of one regime.
+
+    Only the ``split`` satellites are read: the validation and test satellites never influence the
+    parameters. Returns the chosen parameters and the F1 path.
+    """
+    import dataclasses
+
+    names = [n for n, v in SATELLITES.items() if v[2] == regime and v[3] == split]
+    data = []
+    for name in names:
+        sets, labels, _ = load(name)
+        res = compute_residuals(sets)
+        interval = float(np.median(np.diff(res.t)))
+        events = L.group_labels(L.labels_in_span(labels, res.t[0], res.t[-1]), 2.0 * interval)
+        data.append((sets, res, events, interval))
+
+    def f1(cfg) -> float:
+        tp = nd = nl = 0
+        for sets, res, events, interval in data:
+            dets = detect_manoeuvres(sets, config=cfg, residuals=res)
+            m = L.match_detections(dets, events, interval_s=interval)
+            tp += m.true_positives
+            nd += m.n_detections
+            nl += m.n_labels
+        p = tp / nd if nd else 0.0
+        r = tp / nl if nl else 0.0
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    cfg = DEFAULT_CONFIGS[regime]
+    best = f1(cfg)
+    path = [("start", best)]
+    for _ in range(passes):
+        for key, values in GRID.items():
+            vals = values[regime] if isinstance(values, dict) else values
+            for v in vals:
+                trial = dataclasses.replace(cfg, **{key: v})
+                score = f1(trial)
+                if score > best + 1e-9:
+                    best, cfg = score, trial
+                    path.append((f"{key}={v}", round(score, 4)))
+    return {"regime": regime, "split": split, "satellites": names, "f1": round(best, 4),
+            "config": dataclasses.asdict(cfg), "path": path}
+
+
+def aggregate(rows, key, pick):
+    tp = sum(r[key]["true_positives"] for r in rows.values() if pick(r))
+    nd = sum(r[key]["detections"] for r in rows.values() if pick(r))
+    nl = sum(r[key]["labels"] for r in rows.values() if pick(r))
+    return {"detections": nd, "labels": nl, "true_positives": tp,
+            "precision": round(tp / nd, 4) if nd else None, "recall": round(tp / nl, 4) if nl else None}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print the JSON report (default: also a summary)")
+    ap.add_argument("--only", nargs="*", help="satellite names")
+    ap.add_argument("--tune", choices=("LEO", "GEO"), help="search parameters on the training split")
+    args = ap.parse_args(argv)
+    if args.tune:
+        print(json.dumps(tune(args.tune), indent=2))
+        return 0
+    if not DP.is_dir():
+        print(json.dumps({"error": f"{DP} not found"}))
+        return 1
+    names = args.only or list(SATELLITES)
+    t0 = time.perf_counter()
+    rows, t_detect = run(names, quiet=args.json)
+    wall = time.perf_counter() - t0
+    summary = {}
+    for key in ("events", "labels", "dpshorten_labels_as_published"):
+        summary[key] = {}
+        for split in ("train", "val", "test", "all"):
+            for regime in ("LEO", "GEO"):
+                summary[key][f"{regime}-{split}"] = aggregate(
+                    rows, key, lambda r, s=split, g=regime: r["regime"] == g and (s == "all" or r["split"] == s))
+    report = {"benchmark": "manoeuvre detection, dpshorten TLE set vs operator manoeuvre records",
+              "element_sets": sum(r["element_sets"] for r in rows.values()),
+              "detect_seconds": round(t_detect, 2), "wall_seconds_incl_reading": round(wall, 2),
+              "summary": summary, "satellites": rows}
+    print(json.dumps(report, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
