@@ -11,9 +11,9 @@ from orbitwatch.formats.tle import read_tle
 from orbitwatch.kernels.interpolation import (
     KnotTable,
     build_knots,
-    jd_split,
     hermite,
     hermite_bound_km,
+    jd_split,
     knot_steps,
     max_fourth_derivative,
 )
