@@ -67,7 +67,10 @@ def propagate_teme(elsets: Sequence[ElementSet] | Sequence[Satrec], times_unix: 
         from orbitwatch.kernels.propagation import satrec_of
     except ImportError:  # pragma: no cover - only before the kernel existed
         satrec_of = satrec_from_elset
-    sats = [x if isinstance(x, Satrec) else satrec_of(x) for x in elsets]
+    # sgp4 refuses satellite numbers above 339999 (Alpha-5 Z9999): OMM-only and simulated objects
+    # are initialised here with number 0 (the number plays no part in the propagation).
+    sats = [x if isinstance(x, Satrec) else (satrec_of(x) if x.norad_id <= 339_999 else satrec_from_elset(x))
+            for x in elsets]
     jd, fr = unix_to_jd(times_unix)
     err, r, v = SatrecArray(sats).sgp4(jd, fr)
     bad = err != 0
