@@ -119,3 +119,9 @@ def test_whoever_reads_a_derived_product_could_read_every_input(inputs, nation, 
         return
     if can_read(derived, nation=nation, clearance=clearance):
         assert all(can_read(m, nation=nation, clearance=clearance) for m in inputs)
+
+
+def test_short_banner_uses_tetragraphs_only_for_exact_groups():
+    assert Marking.parse("UNCLASSIFIED").short() == "UNCLASSIFIED//REL TO CSPO"
+    assert Marking.parse("S//REL TO AUS, CAN, GBR, NZL, USA").short() == "SECRET//REL TO FVEY"
+    assert Marking.parse("S//REL TO USA, GBR").short() == "SECRET//REL TO USA, GBR"

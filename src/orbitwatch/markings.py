@@ -185,6 +185,14 @@ class Marking:
             parts.append("ORG " + ", ".join(sorted(self.orgs)))
         return "//".join(parts)
 
+    def short(self) -> str:
+        """Compact banner for tables and screens: tetragraphs where a list equals one (CSPO, FVEY)."""
+        text = str(self)
+        for tetra, members in TETRAGRAPHS.items():
+            if self.rel_to == members and len(members) > 1:
+                return text.replace("REL TO " + ", ".join(sort_trigraphs(members)), f"REL TO {tetra}")
+        return text
+
     # -- questions -------------------------------------------------------------------------------
     @property
     def rel_mask(self) -> int:

@@ -152,8 +152,14 @@ def catalog_list(owner: OwnerOpt = None, object_type: TypeOpt = None, regime: Re
     table = Table("NORAD", "COSPAR", "name", "type", "owner", "regime", "perigee km", "apogee km", "marking")
     for r in objects:
         table.add_row(str(r.norad_id), r.object_id or "", r.name or "", r.object_type or "", r.owner or "",
-                      r.regime or "", _km(r.perigee_km), _km(r.apogee_km), r.marking)
+                      r.regime or "", _km(r.perigee_km), _km(r.apogee_km), _short(r))
     console.print(table)
+
+
+def _short(row) -> str:
+    from orbitwatch.store.base import marking_from_row
+
+    return marking_from_row(row).short()
 
 
 def _km(v) -> str:
@@ -207,7 +213,7 @@ def catalog_history(norad: int,
     table = Table("epoch (UTC)", "SMA km", "ecc", "inc", "RAAN", "source", "marking")
     for r in rows:
         table.add_row(r.epoch, f"{r.semi_major_axis_km:.3f}", f"{r.eccentricity:.7f}", f"{r.inclination:.4f}",
-                      f"{r.raan:.4f}", r.source, r.marking)
+                      f"{r.raan:.4f}", r.source, _short(r))
     console.print(table)
 
 

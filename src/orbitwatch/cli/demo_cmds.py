@@ -65,5 +65,6 @@ def _print_summary(url: str, s: dict) -> None:
     console.print(f"  objects {s['objects']:,}   element sets {s['element_sets']:,}   "
                   f"epochs {when(s['first_epoch_ts'])} … {when(s['last_epoch_ts'])}")
     for title, key in (("by type", "by_type"), ("by regime", "by_regime"), ("partner-owned", "by_partner_owner")):
-        parts = ", ".join(f"{k} {v:,}" for k, v in sorted(s[key].items(), key=lambda kv: -kv[1]))
+        parts = ", ".join(f"{'non-partner' if k == 'UNKNOWN' and key == 'by_partner_owner' else k} {v:,}"
+                          for k, v in sorted(s[key].items(), key=lambda kv: -kv[1]))
         console.print(f"  {title}: {parts}")
