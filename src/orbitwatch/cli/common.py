@@ -13,8 +13,8 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (defaul
                                                           "else the SQLite file under ./var/).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(obj: Any) -> None:
