@@ -32,7 +32,7 @@ import numpy as np
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet
-from orbitwatch.formats.tle import _ALPHA5_VALUE, parse_tle
+from orbitwatch.formats.tle import _ALPHA5_VALUE, _LINE1_START, _LINE2_START, parse_tle
 
 __all__ = ["read_tle_fast"]
 
@@ -57,11 +57,23 @@ def _kind_of_text(text: str) -> int:
     """:func:`read_tle`'s classification of one line (trailing CR/LF already removed)."""
     if not text.strip() or text.startswith("#"):
         return _KIND_SKIP
-    if text.startswith("1 ") and len(text.rstrip()) >= 68:
+    if _LINE1_START.match(text):
         return _KIND_L1
-    if text.startswith("2 ") and len(text.rstrip()) >= 68:
+    if _LINE2_START.match(text):
         return _KIND_L2
     return _KIND_NAME
+
+
+# The byte classes of tle._LINE1_START / _LINE2_START: "1 " + catalogue field (blank, digit or Alpha-5
+# letter, then four blanks or digits) + classification (line 1) + blank.
+_CAT_HEAD = np.zeros(256, dtype=bool)
+_CAT_HEAD[[32, *range(48, 58)]] = True
+for _c in _ALPHA5_VALUE:
+    _CAT_HEAD[ord(_c)] = True
+_CAT_TAIL = np.zeros(256, dtype=bool)
+_CAT_TAIL[[32, *range(48, 58)]] = True
+_CLS_OK = np.zeros(256, dtype=bool)
+_CLS_OK[[ord("U"), ord("C"), ord("S"), 32]] = True
 
 
 def _name_of(text: str) -> str:
@@ -166,9 +178,11 @@ def _classify(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines:
     rlen = length.copy()
     kind = np.full(len(starts), _KIND_NAME, dtype=np.int8)
     kind[(length == 0) | (b0 == 35)] = _KIND_SKIP
-    two = (length >= 68) & (b1 == 32)
-    kind[two & (b0 == 49)] = _KIND_L1
-    kind[two & (b0 == 50)] = _KIND_L2
+    head = buf[np.minimum(starts[:, None] + np.arange(9), len(buf) - 1)]
+    head = np.where(np.arange(9) < length[:, None], head, 0)  # bytes past the line end match nothing
+    catno = (b1 == 32) & _CAT_HEAD[head[:, 2]] & _CAT_TAIL[head[:, 3:7]].all(1)
+    kind[catno & (b0 == 49) & _CLS_OK[head[:, 7]] & (head[:, 8] == 32)] = _KIND_L1
+    kind[catno & (b0 == 50) & (head[:, 7] == 32)] = _KIND_L2
     # Lines ending in a blank (padded names, padded element lines) and non-plain lines: scalar rules.
     for j in np.flatnonzero(~plain | ((length > 0) & (blast == 32))).tolist():
         text = text_lines[j].rstrip("\r\n")
