@@ -36,7 +36,7 @@ def test_every_example_parses_checks_and_round_trips(shared_data):
         cdm = read_cdm_path(path)
         assert check_cdm(cdm) == [], path.name
         for obj in cdm.objects:
-            assert obj.position_km.shape == (3,) and obj.covariance_rtn().shape[0] in (6, 9)
+            assert obj.position_km.shape == (3,) and obj.covariance_rtn().shape[0] in (6, 7, 8, 9)
         assert parse_cdm_kvn(format_cdm_kvn(cdm)) == cdm, path.name
         assert parse_cdm_xml(format_cdm_xml(cdm)) == cdm, path.name
 
@@ -51,28 +51,30 @@ def test_blue_book_kvn_and_xml_carry_the_same_data(shared_data):
     assert kvn.tca == datetime(2010, 3, 13, 22, 37, 52, 618000, tzinfo=UTC)
     assert kvn.miss_distance_m == 715.0 and kvn.collision_probability == 4.835e-05
     assert kvn.object2.name == "FENGYUN 1C DEB"
-    assert kvn.object2.metadata["OPERATOR_EMAIL"] if "OPERATOR_EMAIL" in kvn.object2.metadata else True
     assert kvn.object1.metadata["OPERATOR_EMAIL"] == "JOHN.DOE@SOMEWHERE>NET"
     c = kvn.object2.covariance_rtn()
     assert c[1, 0] == c[0, 1] == -4.806e4 and c[5, 5] == 5.178e-05
     assert xml.comments["header"] == ["Sample CDM - XML version"]
 
 
-def test_relative_rtn_convention_matches_blue_book(shared_data):
+def test_relative_rtn_convention_matches_cara_cdms(shared_data):
     """cdm_from_conjunction computes RELATIVE_POSITION/VELOCITY as object 2 − object 1 in object 1's
-    RTN frame; the Blue Book example's own values (rounded to 0.1 m, 0.1 m/s) are reproduced."""
-    ref = read_cdm_path(shared_data / BLUE / "cdm_example_section4.kvn")
-    o1, o2 = ref.objects
-    built = cdm_from_conjunction(
-        tca=ref.tca, r1_km=o1.position_km, v1_kms=o1.velocity_kms, cov1_rtn=o1.covariance_rtn(),
-        r2_km=o2.position_km, v2_kms=o2.velocity_kms, cov2_rtn=o2.covariance_rtn(),
-        object1_designator="12345", object1_name="SATELLITE A", object2_designator="30337",
-        object2_name="FENGYUN 1C DEB", creation_date=datetime(2010, 3, 12, 22, 31, 12, tzinfo=UTC))
-    for key in ("RELATIVE_POSITION_R", "RELATIVE_POSITION_T", "RELATIVE_POSITION_N",
-                "RELATIVE_VELOCITY_R", "RELATIVE_VELOCITY_T", "RELATIVE_VELOCITY_N"):
-        assert built.relative[key] == pytest.approx(ref.relative[key], abs=0.6), key
-    assert built.miss_distance_m == pytest.approx(715.0, abs=1.0)
-    assert built.relative_speed_ms == pytest.approx(14762.0, abs=1.0)
+    RTN frame; on all 53 operational CARA CDMs this reproduces the message's own values to their
+    printed 0.1 m / 0.1 m/s (miss distance and speed to their printed 1 m, 1 m/s). (The Blue Book
+    example's relative T/N values are illustrative and do not follow from its states.)"""
+    for path in sorted((shared_data / "cdm-examples/nasa-cara/PcTestCaseCDMs").glob("*.cdm")):
+        ref = read_cdm_path(path)
+        o1, o2 = ref.objects
+        built = cdm_from_conjunction(
+            tca=ref.tca, r1_km=o1.position_km, v1_kms=o1.velocity_kms, cov1_rtn=o1.covariance_rtn()[:6, :6],
+            r2_km=o2.position_km, v2_kms=o2.velocity_kms, cov2_rtn=o2.covariance_rtn()[:6, :6],
+            object1_designator=o1.designator, object1_name=o1.name, object2_designator=o2.designator,
+            object2_name=o2.name, creation_date=ref.header["CREATION_DATE"])
+        for key in ("RELATIVE_POSITION_R", "RELATIVE_POSITION_T", "RELATIVE_POSITION_N",
+                    "RELATIVE_VELOCITY_R", "RELATIVE_VELOCITY_T", "RELATIVE_VELOCITY_N"):
+            assert built.relative[key] == pytest.approx(ref.relative[key], abs=0.051), (path.name, key)
+        assert built.miss_distance_m == pytest.approx(ref.miss_distance_m, abs=0.51)
+        assert built.relative_speed_ms == pytest.approx(ref.relative_speed_ms, abs=0.51)
 
 
 def test_day_of_year_tca_units_and_sloppy_lines(shared_data):
@@ -154,7 +156,7 @@ def test_errors_name_file_line_and_keyword():
     assert str(exc.value) == "x.cdm:6: field 'MISS_DISTANCE': expected a number, got 'far'"
     with pytest.raises(ValidationError, match="needs two OBJECT sections, found 1"):
         parse_cdm_kvn(KVN_MIN, file="x.cdm")
-    with pytest.raises(ValidationError, match=r"x.cdm:3: field 'ORIGINATOR': keyword repeated"):
+    with pytest.raises(ValidationError, match=r"x.cdm:4: field 'ORIGINATOR': keyword repeated"):
         parse_cdm_kvn(KVN_MIN.replace("ORIGINATOR = TEST", "ORIGINATOR = TEST\nORIGINATOR = B"), file="x.cdm")
     with pytest.raises(ValidationError, match=r"x.cdm:1: expected 'KEYWORD = value"):
         parse_cdm_kvn("this is not a CDM\n", file="x.cdm")

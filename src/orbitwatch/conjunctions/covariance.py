@@ -307,7 +307,7 @@ def tle_differencing_sigmas(line_pairs, bins_days=(0.0, 0.5, 1.5, 3.0, 5.0, 8.0)
     for i in range(len(sats)):
         for j in range(i + 1, min(i + 1 + max_followers, len(sats))):
             age = ep[j] - ep[i]
-            if age <= 0.0 or age > edges[-1]:
+            if age <= max(edges[0], 0.0) or age > edges[-1]:
                 continue
             e1, r1, _ = sats[i].sgp4(sats[j].jdsatepoch, sats[j].jdsatepochF)
             e2, r2, v2 = sats[j].sgp4(sats[j].jdsatepoch, sats[j].jdsatepochF)

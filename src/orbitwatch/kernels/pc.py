@@ -34,8 +34,9 @@ CARA's released "Pc2D" values) step by step:
 5. one dimension integrated exactly with the error function, the other with 64-point
    Gauss–Chebyshev quadrature over the chord of the hard-body circle (Alfano 2005; CARA's default
    ``EstimationMode = 64``). Cases where that quadrature is not accurate (HBR large against the
-   major-axis sigma) are integrated with a composite, geometrically graded Gauss–Legendre rule over the
-   same ±5σ-clipped interval CARA's adaptive ``integral`` call uses (fixed order, vectorised).
+   major-axis sigma, as CARA tests, or — our addition — minor-axis sigma below 5 % of the HBR) are
+   integrated with a composite, geometrically graded Gauss–Legendre rule over the same ±5σ-clipped
+   interval CARA's adaptive ``integral`` call uses (fixed order, vectorised).
 
 Accuracy: against CARA's published Pc2D of 53 real CDMs the relative difference is below 1e-6 (see
 ``tests/kernels/test_pc_cara.py``), and CARA's own unit-test values (HBR from 1 cm to 30 km) are matched
@@ -73,6 +74,8 @@ __all__ = [
 FCLIP = 1e-4
 #: Order of the Gauss–Chebyshev rule (CARA's default EstimationMode).
 GC_ORDER = 64
+#: Below this ratio of minor-axis sigma to HBR the Gauss–Chebyshev rule is not used (see pc_circle).
+GC_MIN_SZ_OVER_HBR = 0.05
 #: CARA 2D-Pc usage-violation cut-offs (``PcMultiStep.m`` defaults): conjunction duration as a fraction
 #: of the shorter orbital period, and offset of the conjunction window from TCA as such a fraction.
 EXTENDED_CUTOFF = 0.02
@@ -289,8 +292,11 @@ def pc_circle(xm, zm, sx, sz, hbr, *, order: int = GC_ORDER) -> np.ndarray:
     xhi = xm + hbr
     nsx = 4.0 * sx
     # CARA's test for when 64-point Gauss–Chebyshev is accurate: the chord [xlo, xhi] spans less than
-    # ~4 sigma of the major axis.
-    gc = finite & (xlo > -nsx) & (xhi < np.maximum(xlo, 0.0) + nsx)
+    # ~4 sigma of the major axis. We add one: the minor-axis sigma must not be small against the HBR
+    # (sz >= 0.05 R), else the erf factor is a near-step along the chord that 64 nodes cannot resolve
+    # (errors up to tens of per cent, found against brute-force integration); those cases go to the
+    # graded rule. CARA's released values use Gauss–Chebyshev there; none of its 53 test CDMs is affected.
+    gc = finite & (xlo > -nsx) & (xhi < np.maximum(xlo, 0.0) + nsx) & (sz >= GC_MIN_SZ_OVER_HBR * hbr)
     dx = _SQRT2 * sx
     dz = _SQRT2 * sz
     if np.any(gc):
@@ -325,7 +331,8 @@ def _pc_circle_graded(xm, zm, sx, sz, hbr) -> np.ndarray:
     angle θ of x = xm + R cos θ (removes the square-root end behaviour of the chord) and split at the
     features of the integrand — the Gaussian peak x = 0 and the points where the chord half-length
     equals zm (where the erf factor switches on) — with panels graded geometrically towards each
-    feature, so that steep, narrow structure is integrated to ~1e-12 relative with 12 nodes per panel.
+    feature on top of 16 uniform panels, so that steep, narrow structure is integrated to ~1e-10
+    relative with 12 nodes per panel.
     """
     n = len(xm)
     xlo = xm - hbr
@@ -342,7 +349,8 @@ def _pc_circle_graded(xm, zm, sx, sz, hbr) -> np.ndarray:
     feats = np.stack([th_a, th_b, beta, np.pi - beta, gamma], axis=1)
     width = th_b - th_a
     grades = np.array([1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 1e-6, 1e-7])
-    pts = [feats]
+    uniform = th_a[:, None] + width[:, None] * np.linspace(0.0, 1.0, 17)[None, 1:-1]
+    pts = [feats, uniform]
     for s in (-1.0, 1.0):
         pts.append(feats[:, :, None] + s * width[:, None, None] * grades[None, None, :])
     edges = np.concatenate([p.reshape(n, -1) for p in pts], axis=1)
