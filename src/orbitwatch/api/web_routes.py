@@ -1,0 +1,519 @@
+"""Routes the web UI needs beyond the resource API: the whole catalogue for the globe, in two compact parts.
+
+* ``GET /api/v1/web/catalog`` - a *snapshot*: every object the caller may read that has an element set
+  the caller may read (its newest such set), as column arrays (NORAD id, name, owner, type, regime,
+  marking index, ...), plus the distinct markings in it. The snapshot id is a digest of exactly what the
+  caller was given, nothing else (it cannot tell a nation that other nations' data changed).
+* ``GET /api/v1/web/positions`` - SGP4 states (TEME, km and km/s, float32) of the snapshot's objects at
+  ``count`` knots ``start + k * step``, in the snapshot's order, as one binary array
+  ``[count][n][6]`` (x, y, z, vx, vy, vz). The browser interpolates between knots with cubic Hermite
+  polynomials on the GPU, so 26,000 objects animate without the browser running SGP4. Propagation
+  uses the project's own batch kernel (:mod:`orbitwatch.kernels.propagation`, verified against
+  Vallado's test vectors); objects SGP4 cannot propagate at a knot come back as zeros there.
+* ``GET /api/v1/web/objects/{norad}/track`` - one orbit (TEME) and the ground track (WGS-84 geodetic).
+* ``GET /api/v1/web/objects/{norad}/history`` - perigee/apogee/inclination over time with the
+  manoeuvres :mod:`orbitwatch.threats.manoeuvres` finds in the *caller's readable* history.
+* ``GET /api/v1/web/config`` - the caller, the classification scheme with its banner colours.
+
+Authorisation: every route declares ``CurrentUser`` and ``ReadFilter`` (the one filter of
+:mod:`orbitwatch.sharing.authz`), passes the filter into each query, and never filters by hand. A
+snapshot is cached per *read-filter identity* (nation, clearance, organisation) and per catalogue
+revision, so all analysts of one nation and clearance share one snapshot; a positions request
+recomputes the caller's own snapshot id and is refused (409) when it differs from the one asked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Connection, and_, func, select
+
+from orbitwatch.api.deps import Conn, CurrentUser, ReadFilter, State, audit_reads
+from orbitwatch.api.problems import problem, problem_responses
+from orbitwatch.errors import NotFound, OrbitwatchError, ValidationError
+from orbitwatch.markings import (
+    DATA_MODES,
+    NATIONS,
+    TETRAGRAPHS,
+    ClassificationScheme,
+    Marking,
+    combine,
+    sort_trigraphs,
+)
+from orbitwatch.sharing.principal import Principal
+from orbitwatch.store.schema import element_sets, space_objects
+
+router = APIRouter(prefix="/api/v1/web", tags=["web"], responses=problem_responses(401, 422, 429))
+
+MU_KM3_S2 = 398600.4418  # WGS-84 / EGM-96 gravitational parameter
+RE_KM = 6378.137  # WGS-84 equatorial radius
+WGS84_F = 1.0 / 298.257223563
+
+#: Banner colours (background, text). UNCLASSIFIED, CONFIDENTIAL, SECRET, TOP SECRET and TS//SCI are the
+#: US CAPCO/DoD Manual 5200.01 banner colours. RESTRICTED has no US banner colour; it uses the purple
+#: of the US CUI banner (#502b85), the US marking closest to a "protected, below CONFIDENTIAL" level,
+#: so that it can never be confused with a colour of a higher level. Levels a coalition adds without
+#: a colour here are drawn grey with their name.
+BANNER_COLOURS: dict[str, tuple[str, str]] = {
+    "UNCLASSIFIED": ("#007a33", "#ffffff"),
+    "RESTRICTED": ("#502b85", "#ffffff"),
+    "CONFIDENTIAL": ("#0033a0", "#ffffff"),
+    "SECRET": ("#c8102e", "#ffffff"),
+    "TOP SECRET": ("#ff8c00", "#000000"),
+    "TOP SECRET//SCI": ("#fce83a", "#000000"),
+}
+EXERCISE_BANNER = ("EXERCISE", "#ffffff")
+
+MAX_KNOTS = 64
+MAX_STATES = 2_500_000  # objects x knots per positions request (60 MB of float32)
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+@dataclass
+class Snapshot:
+    """What one read-filter identity sees of the catalogue at one revision."""
+
+    id: str
+    norad: np.ndarray  # (n,) int64, ascending
+    sats: Any  # sgp4.api.SatrecArray, same order
+    body: bytes  # the JSON answer of /catalog
+    body_gz: bytes
+    rows_for_audit: list
+    built_at: float
+    build_s: float
+
+
+class SnapshotCache:
+    """Snapshots by (read-filter identity, catalogue revision); least recently used go first."""
+
+    def __init__(self, max_entries: int = 12):
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple, Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple) -> Snapshot | None:
+        with self._lock:
+            snap = self._items.get(key)
+            if snap is not None:
+                self._items.move_to_end(key)
+            return snap
+
+    def get_or_build(self, key: tuple, build) -> Snapshot:
+        snap = self.get(key)
+        if snap is not None:
+            return snap
+        with self._lock:
+            lock = self._building.setdefault(key, threading.Lock())
+        with lock:  # one build per key at a time; the others wait for it
+            snap = self.get(key)
+            if snap is None:
+                snap = build()
+                with self._lock:
+                    self._items[key] = snap
+                    # Older revisions of the same identity are dead: drop them at once.
+                    for k in [k for k in self._items if k[0] == key[0] and k != key]:
+                        del self._items[k]
+                    while len(self._items) > self.max_entries:
+                        self._items.popitem(last=False)
+        with self._lock:
+            self._building.pop(key, None)
+        return snap
+
+
+def _cache(request: Request) -> SnapshotCache:
+    st = request.app.state
+    cache = getattr(st, "web_snapshots", None)
+    if cache is None:
+        cache = SnapshotCache()
+        st.web_snapshots = cache
+    return cache
+
+
+def _identity(p: Principal) -> tuple:
+    """What the read filter depends on (see :func:`orbitwatch.sharing.authz.readable_by`)."""
+    return (p.kind, p.nation, p.clearance, p.organisation)
+
+
+def _revision(conn: Connection) -> tuple:
+    """A cheap token that changes whenever the catalogue or any marking in it changes: new element sets
+    (ids only grow), object updates, and releases (which rewrite markings in place). Internal only."""
+    from orbitwatch.store.schema_sharing import releases
+
+    e, so = element_sets, space_objects
+    a = conn.execute(select(func.max(e.c.id))).scalar()
+    b = conn.execute(select(func.max(so.c.updated_at), func.count()).select_from(so)).one()
+    c = conn.execute(select(func.max(releases.c.id))).scalar()
+    return (a, tuple(b), c)
+
+
+_ELSET_COLS = ("id", "norad_id", "epoch_ts", "mean_motion", "eccentricity", "inclination", "raan",
+               "arg_perigee", "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot",
+               "object_name", "object_id", "perigee_km", "apogee_km", "regime", "marking", "class_rank",
+               "rel_mask")
+_OBJECT_COLS = ("name", "owner", "owner_nation", "object_type", "regime", "marking", "class_rank",
+                "rel_mask")
+
+
+def _snapshot_rows(conn: Connection, where) -> list:
+    """The newest readable element set of every object, with the readable object row (if any).
+
+    "Newest" is taken after the filter (as :func:`orbitwatch.store.queries.latest_element_sets` does),
+    so a reader never learns that a newer, unreleased set exists. Only the columns the globe needs.
+    """
+    e, so = element_sets, space_objects
+    newest = (select(e.c.norad_id, func.max(e.c.epoch_ts).label("m")).where(where(e))
+              .group_by(e.c.norad_id).subquery())
+    cols = [e.c[c] for c in _ELSET_COLS] + [so.c[c].label("o_" + c) for c in _OBJECT_COLS]
+    q = (select(*cols)
+         .select_from(e.join(newest, and_(e.c.norad_id == newest.c.norad_id, e.c.epoch_ts == newest.c.m))
+                      .outerjoin(so, and_(so.c.norad_id == e.c.norad_id, where(so))))
+         .where(where(e))
+         .order_by(e.c.norad_id, e.c.id.desc()))
+    rows = conn.execute(q).all()
+    out = []
+    last = None
+    for r in rows:  # ties (one epoch from two sources): the newest ingested row wins, as in the store
+        if r.norad_id != last:
+            out.append(r)
+            last = r.norad_id
+    return out
+
+
+def satrec_from_columns(c) -> Any:
+    """A Satrec from an element-set row's columns (sgp4init, WGS-72, as the TLE reader would build it).
+
+    The catalogue number is not passed to SGP4: it only labels the record, and sgp4init refuses numbers
+    above 339,999 (Alpha-5), which OMM-only objects have.
+    """
+    from orbitwatch.kernels.propagation import satrec_from_elements
+
+    return satrec_from_elements(
+        0, datetime.fromtimestamp(float(c["epoch_ts"]), UTC), mean_motion=float(c["mean_motion"]),
+        eccentricity=float(c["eccentricity"]), inclination=float(c["inclination"]), raan=float(c["raan"]),
+        arg_perigee=float(c["arg_perigee"]), mean_anomaly=float(c["mean_anomaly"]), bstar=float(c["bstar"]),
+        mean_motion_dot=float(c["mean_motion_dot"]), mean_motion_ddot=float(c["mean_motion_ddot"]))
+
+
+def _marking_info(m: Marking, scheme: ClassificationScheme) -> dict:
+    return {"text": str(m), "classification": m.classification, "rank": scheme.rank(m.classification),
+            "rel_to": sort_trigraphs(m.rel_to), "data_mode": m.data_mode, "tlp": m.tlp}
+
+
+def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Snapshot:
+    from sgp4.api import SatrecArray
+
+    t0 = time.perf_counter()
+    rows = _snapshot_rows(conn, where)
+    n = len(rows)
+    # Point marking: the element set (position) combined with the object row (name, owner) shown with it.
+    combos: dict[tuple[str, str | None], int] = {}
+    markings: list[dict] = []
+    mark_idx = np.zeros(n, dtype=np.int32)
+    for i, r in enumerate(rows):
+        key = (r.marking, r.o_marking)
+        j = combos.get(key)
+        if j is None:
+            parts = [Marking.parse(r.marking, scheme=scheme)]
+            if r.o_marking:
+                parts.append(Marking.parse(r.o_marking, scheme=scheme))
+            j = combos[key] = len(markings)
+            markings.append(_marking_info(combine(parts, scheme=scheme) if len(parts) > 1 else parts[0], scheme))
+        mark_idx[i] = j
+    cols = list(zip(*rows, strict=True)) if rows else [()] * (len(_ELSET_COLS) + len(_OBJECT_COLS))
+    col = dict(zip([*_ELSET_COLS, *("o_" + c for c in _OBJECT_COLS)], cols, strict=True))
+    num = {k: np.asarray(col[k], dtype=np.float64) for k in
+           ("epoch_ts", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee", "mean_anomaly",
+            "bstar", "mean_motion_dot", "mean_motion_ddot")}
+    norad = np.asarray(col["norad_id"], dtype=np.int64)
+    sats = []
+    failed: list[int] = []
+    for i in range(n):  # one Satrec per object is what SGP4 needs; the propagation itself is batched
+        try:
+            sats.append(satrec_from_columns({k: v[i] for k, v in num.items()}))
+        except Exception:  # noqa: BLE001 - one bad element set never stops the picture
+            from sgp4.api import Satrec
+
+            failed.append(int(norad[i]))
+            sats.append(Satrec())  # an uninitialised record propagates to an error code (zeros)
+    mm = num["mean_motion"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        period_min = np.where(mm > 0, 1440.0 / mm, np.nan)
+
+    def names(k_obj: str, k_el: str) -> list:
+        return [a if a is not None else b for a, b in zip(col[k_obj], col[k_el], strict=True)]
+
+    def rounded(a, nd: int) -> list:
+        arr = np.asarray(a, dtype=np.float64)
+        return [None if not math.isfinite(x) else x for x in np.round(arr, nd).tolist()]
+
+    content = {
+        "count": n,
+        "norad": norad.tolist(),
+        "elset_id": list(col["id"]),
+        "name": names("o_name", "object_name"),
+        "object_id": list(col["object_id"]),
+        "owner": list(col["o_owner"]),
+        "owner_nation": list(col["o_owner_nation"]),
+        "object_type": list(col["o_object_type"]),
+        "regime": names("o_regime", "regime"),
+        "epoch_ts": rounded(num["epoch_ts"], 3),
+        "perigee_km": rounded(np.asarray(col["perigee_km"], dtype=np.float64), 1),
+        "apogee_km": rounded(np.asarray(col["apogee_km"], dtype=np.float64), 1),
+        "inclination": rounded(num["inclination"], 3),
+        "period_min": rounded(period_min, 2),
+        "marking": mark_idx.tolist(),
+        "markings": markings,
+        "unpropagated": failed,
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    sid = digest[:24]
+    epochs = num["epoch_ts"]
+    body = {
+        "snapshot": sid,
+        "generated_at": time.time(),
+        "epoch": ({"min": float(epochs.min()), "max": float(epochs.max()), "median": float(np.median(epochs))}
+                  if n else None),
+        "frame": "TEME", "units": {"position": "km", "velocity": "km/s", "time": "unix seconds UTC"},
+        **content,
+    }
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return Snapshot(id=sid, norad=norad, sats=SatrecArray(sats), body=raw, body_gz=gzip.compress(raw, 5),
+                    rows_for_audit=rows, built_at=time.time(), build_s=time.perf_counter() - t0)
+
+
+def snapshot_for(request: Request, conn: Connection, principal: Principal, where,
+                 scheme: ClassificationScheme) -> Snapshot:
+    """The caller's current snapshot (built on first use, then shared by its read-filter identity)."""
+    key = (_identity(principal), _revision(conn))
+    return _cache(request).get_or_build(key, lambda: _build_snapshot(conn, where, scheme))
+
+
+def _gzip_ok(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+@router.get("/catalog", summary="Whole-catalogue snapshot for the globe (column arrays)")
+def catalog(request: Request, state: State, user: CurrentUser, where: ReadFilter, conn: Conn) -> Response:
+    """Every object the caller may read with its newest readable element set: NORAD id, name, owner,
+    type, regime, perigee/apogee (km), inclination (deg), period (min), epoch, and per object an index
+    into ``markings`` (the element set's marking combined with the object record's). ``snapshot``
+    names this exact content; pass it to ``/api/v1/web/positions``."""
+    snap = snapshot_for(request, conn, user, where, state.scheme)
+    audit_reads(state, user, "web/catalog", snap.rows_for_audit, key="norad_id")
+    headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "Vary": "Accept-Encoding"}
+    if _gzip_ok(request):
+        headers["Content-Encoding"] = "gzip"
+        return Response(snap.body_gz, media_type="application/json", headers=headers)
+    return Response(snap.body, media_type="application/json", headers=headers)
+
+
+def knot_times(start: float, step: float, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unix times of the knots and their split UTC Julian dates (whole, fraction) for SGP4."""
+    t = start + step * np.arange(count, dtype=np.float64)
+    days = np.floor(t / 86400.0)
+    return t, days + 2440587.5, (t - days * 86400.0) / 86400.0
+
+
+def sample_states(sats, start: float, step: float, count: int) -> np.ndarray:
+    """``[count][n][6]`` float32 TEME states (km, km/s); zeros where SGP4 failed."""
+    from orbitwatch.kernels.propagation import propagate
+
+    _, jd, fr = knot_times(start, step, count)
+    p = propagate(sats, jd, fr)  # r, v: (n, count, 3), NaN where SGP4 reported an error
+    out = np.empty((count, p.r.shape[0], 6), dtype=np.float32)
+    out[:, :, :3] = p.r.transpose(1, 0, 2)
+    out[:, :, 3:] = p.v.transpose(1, 0, 2)
+    return np.nan_to_num(out, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@router.get("/positions", summary="Sampled TEME states of a snapshot's objects (binary float32)",
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "float32 little-endian [count][n][6]: x, y, z (km), "
+                                            "vx, vy, vz (km/s), TEME"},
+                       **problem_responses(409)})
+def positions(request: Request, state: State, user: CurrentUser, where: ReadFilter, conn: Conn,
+              snapshot: Annotated[str, Query(min_length=8, max_length=64, pattern="^[0-9a-f]+$")],
+              start: Annotated[float, Query(ge=-2.2e9, le=7.2e9, description="first knot, unix s UTC")],
+              step: Annotated[float, Query(ge=1.0, le=86400.0, description="seconds between knots")] = 60.0,
+              count: Annotated[int, Query(ge=1, le=MAX_KNOTS)] = 8) -> Response:
+    snap = snapshot_for(request, conn, user, where, state.scheme)
+    if snap.id != snapshot:
+        # The catalogue or a marking changed since the browser loaded it: it must reload, not mix.
+        return problem(409, f"snapshot {snapshot} is not current; reload /api/v1/web/catalog",
+                       type_="urn:orbitwatch:problem:stale-snapshot", instance=request.url.path)
+    if len(snap.norad) * count > MAX_STATES:
+        raise ValidationError(f"{len(snap.norad)} objects x {count} knots is over the limit of {MAX_STATES} "
+                              "states per request; ask for fewer knots", field="count")
+    data = sample_states(snap.sats, start, step, count) if len(snap.norad) else np.zeros((count, 0, 6), "<f4")
+    headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "X-Count": str(len(snap.norad)),
+               "X-Knots": str(count), "X-Start": repr(float(start)), "X-Step": repr(float(step))}
+    return Response(data.astype("<f4", copy=False).tobytes(), media_type="application/octet-stream",
+                    headers=headers)
+
+
+# -- one object ----------------------------------------------------------------------------------
+NoradId = Annotated[int, Path(ge=0, le=2_147_483_647, description="NORAD catalogue number")]
+
+
+def _latest_row(conn: Connection, where, norad_id: int):
+    from orbitwatch.store.queries import latest_element_sets
+
+    rows = latest_element_sets(conn, where=where, norad_ids=[norad_id])
+    if not rows:
+        raise NotFound(f"object {norad_id} not found")
+    return rows[0]
+
+
+def ecef_to_geodetic(r_km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WGS-84 geodetic latitude, longitude (deg) and height (km) of Earth-fixed positions (km).
+
+    Bowring's method with two iterations: below 1 mm in height and 1e-9 deg for LEO to GEO altitudes."""
+    x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
+    a = RE_KM
+    e2 = WGS84_F * (2.0 - WGS84_F)
+    b = a * (1.0 - WGS84_F)
+    ep2 = e2 / (1.0 - e2)
+    p = np.hypot(x, y)
+    lat = np.arctan2(z, p * (1.0 - e2))
+    for _ in range(2):
+        beta = np.arctan2((1.0 - WGS84_F) * np.sin(lat), np.cos(lat))
+        lat = np.arctan2(z + ep2 * b * np.sin(beta) ** 3, p - e2 * a * np.cos(beta) ** 3)
+    n = a / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
+    coslat = np.cos(lat)
+    h = np.where(np.abs(coslat) > 1e-9, p / np.where(coslat == 0, 1, coslat) - n, np.abs(z) - b)
+    return np.degrees(lat), np.degrees(np.arctan2(y, x)), h
+
+
+@router.get("/objects/{norad_id}/track", summary="One orbit (TEME) and the ground track (geodetic)",
+            responses=problem_responses(404))
+def track(norad_id: NoradId, state: State, user: CurrentUser, where: ReadFilter, conn: Conn,
+          t: Annotated[float, Query(ge=-2.2e9, le=7.2e9, description="centre time, unix s UTC")],
+          revs: Annotated[float, Query(gt=0, le=10, description="ground track span each side, revolutions")]
+          = 1.0,
+          points: Annotated[int, Query(ge=16, le=2000, description="points per revolution")] = 180) -> dict:
+    """The orbit over one revolution centred on ``t`` (TEME km: draw it in an inertial frame) and the
+    ground track over ``revs`` revolutions either side (WGS-84 latitude/longitude in degrees, height
+    km; Earth-fixed by GMST-82 rotation, UT1 = UTC and no polar motion: < 0.5 km at LEO)."""
+    from orbitwatch.kernels.frames import teme_to_itrf
+    from orbitwatch.kernels.propagation import propagate
+
+    row = _latest_row(conn, where, norad_id)
+    sat = satrec_from_columns(row._mapping)
+    period_s = 86400.0 / row.mean_motion if row.mean_motion > 0 else 86400.0
+    t_orbit = t - period_s / 2 + period_s * np.linspace(0.0, 1.0, points + 1)
+    n_ground = int(min(2000, max(32, round(2 * revs * points))))
+    t_ground = t + revs * period_s * np.linspace(-1.0, 1.0, n_ground)
+    tt = np.concatenate([t_orbit, t_ground])
+    days = np.floor(tt / 86400.0)
+    p = propagate([sat], days + 2440587.5, (tt - days * 86400.0) / 86400.0)
+    r, v = p.r[0], p.v[0]
+    ro = r[: len(t_orbit)]
+    rg, vg = r[len(t_orbit):], v[len(t_orbit):]
+    ok_g = np.isfinite(rg).all(axis=1)
+    r_itrf, _ = teme_to_itrf(rg[ok_g], vg[ok_g], t_ground[ok_g])
+    lat, lon, h = ecef_to_geodetic(r_itrf)
+    ok_o = np.isfinite(ro).all(axis=1)
+    audit_reads(state, user, f"web/objects/{norad_id}/track", [row])
+    return {
+        "norad_id": norad_id, "elset_id": row.id, "epoch": row.epoch, "marking": row.marking,
+        "period_min": period_s / 60.0, "t": t,
+        "orbit": {"frame": "TEME", "times": t_orbit[ok_o].round(3).tolist(), "km": ro[ok_o].round(3).tolist()},
+        "ground": {"frame": "WGS84", "times": t_ground[ok_g].round(3).tolist(),
+                   "lat": lat.round(5).tolist(), "lon": lon.round(5).tolist(), "height_km": h.round(3).tolist()},
+    }
+
+
+@router.get("/objects/{norad_id}/history", summary="Orbit history with detected manoeuvres",
+            responses=problem_responses(404))
+def history(norad_id: NoradId, state: State, user: CurrentUser, where: ReadFilter, conn: Conn,
+            limit: Annotated[int, Query(ge=2, le=20_000, description="newest element sets to use")] = 3000
+            ) -> dict:
+    """Per readable element set: epoch, perigee/apogee and mean altitude (km, above the WGS-84 equatorial
+    radius), inclination (deg), eccentricity; and the manoeuvres found in this same readable history
+    (so a nation never sees a manoeuvre inferred from element sets it may not read). ``marking`` is the
+    combination of every element set used (highest classification, common releasability)."""
+    from orbitwatch.store.queries import element_set_history, element_sets_from_rows, get_object
+
+    rows = element_set_history(conn, norad_id, where=where, limit=limit, descending=True)[::-1]
+    if not rows and get_object(conn, norad_id, where=where) is None:
+        raise NotFound(f"object {norad_id} not found")
+    n_rev = np.array([r.mean_motion for r in rows], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_km = np.cbrt(MU_KM3_S2 / (n_rev * 2.0 * np.pi / 86400.0) ** 2)
+    distinct = sorted({r.marking for r in rows})
+    marking = str(combine([Marking.parse(m, scheme=state.scheme) for m in distinct], scheme=state.scheme)) \
+        if distinct else None
+    manoeuvres: list[dict] = []
+    detector = "unavailable"
+    if len(rows) >= 4:
+        try:
+            from orbitwatch.threats.manoeuvres import detect_manoeuvres
+        except ImportError:
+            detector = "unavailable"
+        else:
+            detector = "orbitwatch.threats.manoeuvres"
+            try:
+                manoeuvres = [m.as_dict() | {"epoch_ts": m.epoch_ts, "start_ts": m.start_ts, "end_ts": m.end_ts}
+                              for m in detect_manoeuvres(element_sets_from_rows(rows))]
+            except (OrbitwatchError, ValueError, FloatingPointError) as exc:
+                detector = f"failed: {exc}"
+
+    def fl(vals) -> list:
+        return [None if v is None or not math.isfinite(v) else round(float(v), 4) for v in vals]
+
+    audit_reads(state, user, f"web/objects/{norad_id}/history", rows)
+    return {
+        "norad_id": norad_id, "count": len(rows), "marking": marking, "markings": distinct,
+        "epoch_ts": [r.epoch_ts for r in rows],
+        "perigee_km": fl(r.perigee_km for r in rows), "apogee_km": fl(r.apogee_km for r in rows),
+        "mean_altitude_km": fl(a_km - RE_KM), "inclination": fl(r.inclination for r in rows),
+        "eccentricity": fl(r.eccentricity for r in rows), "source": [r.source for r in rows],
+        "manoeuvres": manoeuvres, "detector": detector,
+    }
+
+
+# -- configuration -----------------------------------------------------------------------------------
+def banner_levels(scheme: ClassificationScheme) -> list[dict]:
+    out = []
+    for i, level in enumerate(scheme.levels):
+        bg, fg = BANNER_COLOURS.get(level, ("#5f6368", "#ffffff"))
+        out.append({"name": level, "rank": i, "background": bg, "text": fg})
+    return out
+
+
+@router.get("/config", summary="The caller, the classification scheme and the banner colours")
+def config(user: CurrentUser, state: State) -> JSONResponse:
+    from orbitwatch.api.routes.auth import principal_dict
+
+    return JSONResponse({
+        "user": principal_dict(user),
+        "levels": banner_levels(state.scheme),
+        "exercise_banner": {"text": EXERCISE_BANNER[0], "colour": EXERCISE_BANNER[1]},
+        "nations": list(NATIONS),
+        "tetragraphs": {k: sort_trigraphs(v) for k, v in TETRAGRAPHS.items()},
+        "data_modes": list(DATA_MODES),
+        "server_time": time.time(),
+        "exercise_api": _exercise_api_available(),
+        "limits": {"max_knots": MAX_KNOTS, "max_states": MAX_STATES},
+    }, headers={"Cache-Control": "no-store"})
+
+
+def _exercise_api_available() -> bool:
+    try:
+        from orbitwatch.api import exercise_routes  # noqa: F401
+    except ImportError:
+        return False
+    return True
