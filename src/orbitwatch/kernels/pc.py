@@ -83,7 +83,7 @@ OFFSET_CUTOFF = 0.01
 #: Probability mass left outside the conjunction time bounds (Coppola 2012b; CARA default).
 COPPOLA_GAMMA = 1e-16
 #: Below this relative speed [m/s] the straight-line encounter model is flagged whatever the geometry:
-#: the encounter then lasts minutes to hours for sigmas of tens of metres.
+#: the encounter lasts long enough for the relative path to curve (see :func:`pc_warnings`).
 SLOW_RELATIVE_SPEED = 100.0
 #: Earth gravitational parameter [m³/s²] (EGM-96/WGS-84), used only for orbital periods in warnings.
 MU_EARTH = 3.986004418e14
@@ -502,8 +502,10 @@ def _max_over_scale(rm, p1, p2, hbr, scaling: str) -> tuple[np.ndarray, np.ndarr
     fixed. Vectorised Newton iteration on ln Pc in u = ln k² with central differences (h = 0.02),
     steps capped at ±1, u kept in [-40, 40]; ln Pc(u) is concave about its single maximum, so this
     converges in a few steps (at most 40 are taken). The search uses 16-point Gauss–Chebyshev, the
-    final value 64-point. The start is the small-HBR optimum k² = m²/2 for
-    combined scaling (m = Mahalanobis miss; Alfriend et al. 1999) and k = 1 otherwise. For combined
+    final value 64-point. Events with R < 0.05·σz at the small-HBR optimum keep that optimum. Either
+    way the maximum is found to better than 1e-6 relative (checked against full iteration). The start
+    is the small-HBR optimum k² = m²/2 for combined scaling (m = Mahalanobis miss; Alfriend et al.
+    1999) and k = 1 otherwise. For combined
     scaling with the miss inside the hard body, the maximum is the limit k → 0: Pc = 1 (0.5 on its
     surface).
     """
@@ -538,10 +540,14 @@ def _max_over_scale(rm, p1, p2, hbr, scaling: str) -> tuple[np.ndarray, np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):
             m2 = (xm / sx) ** 2 + (zm / sz) ** 2
         u = np.log(np.clip(np.nan_to_num(m2 / 2.0, nan=1.0), 1e-12, 1e12))
+        # Where the HBR is tiny against the minor-axis sigma at that optimum (R < 0.05 k·σz) the
+        # small-HBR optimum is exact to O((R/σ)²) in u, i.e. the Pc to < 1e-6: no iteration needed.
+        exact_enough = hbr[todo] < 0.05 * sz * np.exp(0.5 * u)
+        active = np.flatnonzero(~exact_enough)
     else:
         u = np.zeros(todo.size)
+        active = np.arange(todo.size)
     h = 0.02
-    active = np.arange(todo.size)
     for _ in range(40):
         idx = todo[active]
         ua = u[active]
@@ -754,8 +760,13 @@ def pc_warnings(r1, v1, cov1, r2, v2, cov2, hbr, *, adjust_tca: bool = True) -> 
     """Warnings (as data) per conjunction about the validity of the 2D Pc.
 
     * non-positive-definite covariances — each object's position covariance (negative eigenvalue) and
-      the combined encounter-plane covariance (eigenvalue clipped to (1e-4·HBR)², CARA's remediation);
-    * zero or very small relative velocity (< 10 m/s);
+      the combined encounter-plane covariance (an eigenvalue below (1e-4·HBR)², clipped to it: CARA's
+      remediation);
+    * zero relative velocity (no 2D Pc), and relative speed below 100 m/s: the straight-line,
+      short-encounter model then becomes doubtful (close formations, co-orbital objects, GEO) because
+      the encounter lasts long enough for the relative path to curve — in CARA's 53-CDM test set all
+      four events slower than 100 m/s (0.3, 9.0, 10.7 and 53.6 m/s) carry CARA 2D-Pc usage
+      violations, while our rectilinear duration test alone flags only the slowest;
     * encounters too long or too offset for the straight-line 2D model: the rectilinear conjunction
       time bounds of CARA's ``UsageViolationPc2D.m`` (Coppola 2012b, γ = 1e-16) give a duration; CARA
       flags the 2D Pc when it exceeds 2 % of the shorter orbital period ("extended") or when a bound
@@ -765,18 +776,22 @@ def pc_warnings(r1, v1, cov1, r2, v2, cov2, hbr, *, adjust_tca: bool = True) -> 
     """
     _, r1, v1, c1, r2, v2, c2, h = _batch(r1, v1, cov1, r2, v2, cov2, hbr)
     ep = _encounter(r1, v1, c1, r2, v2, c2, h, adjust_tca)
+    return _warnings(ep, r1, v1, c1, r2, v2, c2, h)
+
+
+def _warnings(ep: EncounterPlane, r1, v1, c1, r2, v2, c2, h) -> list[list[str]]:
     n = len(r1)
     out: list[list[str]] = [[] for _ in range(n)]
     for label, c in (("primary", c1), ("secondary", c2)):
-        wmin = np.linalg.eigvalsh(0.5 * (c[:, :3, :3] + np.swapaxes(c[:, :3, :3], 1, 2)))[:, 0]
-        wmax = np.linalg.eigvalsh(0.5 * (c[:, :3, :3] + np.swapaxes(c[:, :3, :3], 1, 2)))[:, -1]
+        w = np.linalg.eigvalsh(0.5 * (c[:, :3, :3] + np.swapaxes(c[:, :3, :3], 1, 2)))
+        wmin, wmax = w[:, 0], w[:, -1]
         for i in np.flatnonzero(wmin < -1e-12 * np.maximum(wmax, 1e-300)):
             out[i].append(f"non-positive-definite {label} position covariance (smallest eigenvalue "
                           f"{wmin[i]:.3g} m²); the 2D Pc only uses its projection, which is remediated")
     for i in np.flatnonzero(ep.remediated):
         out[i].append(
-            "non-positive-definite combined covariance on the encounter plane: eigenvalues "
-            f"({ep.l1[i]:.3g}, {ep.l2[i]:.3g}) m² clipped to at least (1e-4·HBR)² = "
+            "non-positive-definite or near-singular combined covariance on the encounter plane: "
+            f"eigenvalues ({ep.l1[i]:.3g}, {ep.l2[i]:.3g}) m² clipped to at least (1e-4·HBR)² = "
             f"{(FCLIP * ep.hbr[i]) ** 2:.3g} m² (CARA eigenvalue clipping)")
     for i in np.flatnonzero(np.isfinite(ep.l1) & (ep.l1 <= 0)):
         out[i].append("combined encounter-plane covariance has two non-positive eigenvalues: no Pc")
@@ -836,6 +851,6 @@ def assess(r1, v1, cov1, r2, v2, cov2, hbr, *, adjust_tca: bool = True) -> PcAss
     nom = np.nan_to_num(foster)
     kmax = np.where(ok, np.where(pcmax >= nom, kmax, 1.0), np.nan)
     pcmax = np.where(ok, np.maximum(pcmax, nom), np.nan)
-    warn = pc_warnings(r1, v1, c1, r2, v2, c2, h, adjust_tca=adjust_tca)
+    warn = _warnings(ep, r1, v1, c1, r2, v2, c2, h)
     return PcAssessment(pc_foster_2d=foster, pc_chan=chan, pc_max=pcmax, pc_max_scale=kmax,
                         diluted=kmax < 1.0, miss_m=ep.miss, relative_speed_ms=ep.speed, warnings=warn)
