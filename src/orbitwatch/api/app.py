@@ -74,8 +74,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     else:
         app.include_router(spacetrack.router)
         app.include_router(celestrak.router)
+    _mount_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
     return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Let the web UI package serve its static files from this app, when it is installed."""
+    try:
+        import orbitwatch.web as web
+    except ImportError:  # pragma: no cover
+        return
+    mount = getattr(web, "mount", None)
+    if callable(mount):
+        mount(app)
 
 
 def _version() -> str:
