@@ -229,11 +229,15 @@ def elset_from_fields(fields: Mapping[str, Any], *, file: str | None = None, lin
 
 
 def _record(fields: Mapping[str, Any], *, file: str | None, line: int | None, original: str | None,
-            norad_ids: Mapping[str, int] | None) -> ElementSet | RecordError:
+            norad_ids: Mapping[str, int] | None, key_lines: Mapping[str, int] | None = None
+            ) -> ElementSet | RecordError:
+    """An element set, or the error; ``key_lines`` (keyword -> file line) makes errors point at the line of
+    the offending keyword rather than the start of the message."""
     try:
         return elset_from_fields(fields, file=file, line=line, original=original, norad_ids=norad_ids)
     except ValidationError as exc:
-        return RecordError.from_exc(exc)
+        at = key_lines.get(exc.field, exc.line) if key_lines and exc.field else exc.line
+        return RecordError(exc.file, at, exc.field, exc.reason)
 
 
 # ------------------------------------------------------------------------------------------------ KVN
@@ -260,7 +264,8 @@ def read_omm_kvn(text: str, *, file: str | None = None, norad_ids: Mapping[str, 
             return RecordError.from_exc(problem)
         if not any(k for k in msg if k != "CCSDS_OMM_VERS"):
             return RecordError(file, first + 1, None, "OMM message has no keywords")
-        return _record(msg, file=file, line=first + 1, original=original, norad_ids=norad_ids)
+        return _record(msg, file=file, line=first + 1, original=original, norad_ids=norad_ids,
+                       key_lines={k: v + 1 for k, v in where.items()})
 
     for i, raw in enumerate(lines):
         s = raw.strip()
@@ -399,7 +404,7 @@ def xml_message_kinds(root: _Node) -> list[str]:
     return [root.tag]
 
 
-def _omm_fields(node: _Node) -> Iterator[tuple[_Node, dict[str, Any]]]:
+def _omm_fields(node: _Node) -> Iterator[tuple[dict[str, int], dict[str, Any]]]:
     version = node.attrib.get("version")
     body = node.find("body")
     segments = body.children if body is not None else []
@@ -407,6 +412,7 @@ def _omm_fields(node: _Node) -> Iterator[tuple[_Node, dict[str, Any]]]:
         if seg.tag != "segment":
             continue
         fields: dict[str, Any] = {}
+        lines: dict[str, int] = {}
         if version is not None:
             fields["CCSDS_OMM_VERS"] = version
         meta = seg.find("metadata")
@@ -422,9 +428,11 @@ def _omm_fields(node: _Node) -> Iterator[tuple[_Node, dict[str, Any]]]:
                     for leaf in child.children:
                         if leaf.tag != "COMMENT":
                             fields[leaf.tag] = leaf.value()
+                            lines[leaf.tag] = leaf.line
                 elif child.tag != "COMMENT":
                     fields[child.tag] = child.value()
-        yield seg, fields
+                    lines[child.tag] = child.line
+        yield lines, fields
 
 
 def read_omm_xml(data: bytes | str, *, file: str | None = None, norad_ids: Mapping[str, int] | None = None
@@ -445,9 +453,10 @@ def read_omm_xml(data: bytes | str, *, file: str | None = None, norad_ids: Mappi
                 continue
             original = raw[node.start:node.end].decode("utf-8", "replace")
             found = False
-            for _seg, fields in _omm_fields(node):
+            for key_lines, fields in _omm_fields(node):
                 found = True
-                yield _record(fields, file=file, line=node.line, original=original, norad_ids=norad_ids)
+                yield _record(fields, file=file, line=node.line, original=original, norad_ids=norad_ids,
+                              key_lines=key_lines)
             if not found:
                 yield RecordError(file, node.line, "segment", "<omm> element has no <body><segment>")
     if err is not None:
