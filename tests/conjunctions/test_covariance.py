@@ -137,3 +137,27 @@ def test_model_agrees_with_tle_differencing_on_real_histories(name, regime, shar
         # Iridium 71's cross-track error is tiny (~10 m); the model is conservative there: R and T only.
         axes = slice(0, 2) if name == "IRIDIUM_71" else slice(0, 3)
         assert np.all(ratio[axes] > 0.4) and np.all(ratio[axes] < 2.5), (name, lo, hi, sig, model)
+
+
+def test_itrf_cdm_gives_the_same_pc_as_its_inertial_original(shared_data):
+    """Plumbing of REF_FRAME = ITRF: states rotated to Earth-fixed with the inverse of the GMST rotation
+    (and -ω×r) come back to the same inertial states, hence the same Pc, with a warning."""
+    from orbitwatch.conjunctions.covariance import EARTH_ROTATION
+    from orbitwatch.kernels.pc import pc_foster_2d
+
+    cdm = read_cdm_path(shared_data / "cdm-examples/nasa-cara/PcTestCaseCDMs/"
+                        "000025994_conj_000037558_20210324_151047_20210323_154356.cdm")
+    ref = conjunction_from_cdm(cdm)
+    th = gmst_rad(cdm.tca)
+    rot = np.array([[math.cos(th), -math.sin(th), 0.0], [math.sin(th), math.cos(th), 0.0], [0.0, 0.0, 1.0]])
+    for obj in cdm.objects:
+        r_e = rot.T @ obj.position_km
+        v_e = rot.T @ obj.velocity_kms - np.cross([0.0, 0.0, EARTH_ROTATION], r_e)
+        obj.state_vector.update(dict(zip(("X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT"), [*r_e, *v_e], strict=True)))
+        obj.metadata["REF_FRAME"] = "ITRF"
+    c = conjunction_from_cdm(cdm)
+    assert c.frame == "TOD" and len(c.warnings) == 2
+    np.testing.assert_allclose(c.r1, ref.r1, rtol=1e-12)
+    np.testing.assert_allclose(c.v2, ref.v2, rtol=1e-12)
+    assert pc_foster_2d(c.r1, c.v1, c.cov1, c.r2, c.v2, c.cov2, c.hbr) == pytest.approx(
+        pc_foster_2d(ref.r1, ref.v1, ref.cov1, ref.r2, ref.v2, ref.cov2, ref.hbr), rel=1e-9)
