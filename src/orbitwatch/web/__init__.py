@@ -53,9 +53,9 @@ def mount_web(app: FastAPI) -> None:
         return
     app.state.web_mounted = True
 
-    if not any(getattr(r, "path", "").startswith("/api/v1/web/") for r in app.routes):
-        from orbitwatch.api.web_routes import router
+    from orbitwatch.api.web_routes import router
 
+    if not _has_router(app, router):
         app.include_router(router)
 
     app.mount("/static", _static_class()(directory=STATIC_DIR, check_dir=True), name="web-static")
@@ -71,6 +71,16 @@ def mount_web(app: FastAPI) -> None:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return FileResponse(STATIC_DIR / "img" / "icon.svg", media_type="image/svg+xml")
+
+
+def _has_router(app: FastAPI, router) -> bool:
+    """Whether ``router`` is already included (FastAPI >= 0.16x keeps included routers as objects)."""
+    for r in app.routes:
+        if getattr(r, "original_router", None) is router:
+            return True
+        if getattr(r, "path", "").startswith(router.prefix + "/"):
+            return True
+    return False
 
 
 def _static_class():
