@@ -158,10 +158,10 @@ def breakup_fragments(parent: ElementSet, *, mass_kg: float, object_type: str | 
 KT_J = 4.184e12
 _DIPOLE_POLE = (80.7, -72.7)  # geomagnetic north pole (IGRF-13, 2020), degrees
 _HARDNESS_KRAD = {"unhardened": 10.0, "hardened": 300.0}
-#: Belt dose rate at full exposure for a 1 Mt burst, krad(Si) per day behind typical shielding.
-#: Calibrated so that a Starfish-Prime-like burst (1.4 Mt, 400 km, L~1.2) fails roughly a third of
-#: the unhardened LEO satellites crossing its shell within three months, as in 1962.
-_BELT_KRAD_PER_DAY_PER_MT = 1.2
+#: Fallback only: belt dose rate at full exposure for a 1 Mt burst, krad(Si) per day behind typical
+#: shielding, chosen so that a Starfish-like burst fails roughly a third of the exposed unhardened LEO
+#: satellites within a few months (the 1962 record); the effects engine's model replaces it.
+_BELT_KRAD_PER_DAY_PER_MT = 0.3
 
 
 @dataclass
@@ -192,22 +192,40 @@ def _mag_l(r_teme: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return rn / 6371.2 / cos2
 
 
-def nuclear_effects(world_sats: list[tuple[int, object, str | None]], *, lat: float, lon: float, alt_km: float,
-                    yield_kt: float, ts: float, horizon_days: float = 365.0) -> NuclearResult:
-    """Satellites lost to a high-altitude burst: prompt (line of sight, X-ray fluence) and over time
-    (artificial belt dose). ``world_sats``: (NORAD, Satrec, hardness class or None)."""
+def nuclear_effects(elsets: Sequence[ElementSet], *, lat: float, lon: float, alt_km: float, yield_kt: float,
+                    ts: float, horizon_days: float = 365.0, owners: dict[int, str] | None = None) -> NuclearResult:
+    """Satellites lost to a high-altitude burst at ``ts``: prompt X-ray damage in line of sight, and
+    failures over time from the artificial belt's dose. Uses
+    ``orbitwatch.effects.nuclear.simulate_detonation`` (eccentric-dipole belt calibrated on Starfish
+    Prime); a built-in order-of-magnitude model only when that engine is absent."""
     fn = _optional("orbitwatch.effects.nuclear", "simulate_detonation")
     if fn is not None:
-        try:
-            return _nuclear_from_engine(fn, world_sats, lat=lat, lon=lon, alt_km=alt_km, yield_kt=yield_kt, ts=ts,
-                                        horizon_days=horizon_days)
-        except Exception as exc:  # noqa: BLE001 - an engine signature mismatch must not stop the exercise
-            ENGINES.record("nuclear", "built-in order-of-magnitude model",
-                           f"orbitwatch.effects.nuclear present but not usable here: {exc}")
-    else:
-        ENGINES.record("nuclear", "built-in order-of-magnitude model",
-                       "orbitwatch.effects.nuclear not available")
-    from orbitwatch.exercise.astro import dt_of
+        from datetime import UTC, datetime
+
+        ENGINES.record("nuclear", "orbitwatch.effects.nuclear.simulate_detonation",
+                       "eccentric-dipole artificial belt, Starfish-calibrated")
+        eff = fn(list(elsets), lat=lat, lon=lon, alt_km=alt_km, yield_kt=yield_kt,
+                 epoch=datetime.fromtimestamp(ts, UTC), owners=owners)
+        prompt = [int(k) for k, killed in zip(eff.norad_ids, eff.prompt_killed, strict=True) if killed]
+        failures = {int(k): ts + float(d) * 86400.0 for k, d, killed in
+                    zip(eff.norad_ids, eff.failure_day, eff.prompt_killed, strict=True)
+                    if not killed and math.isfinite(d) and d <= horizon_days}
+        summ = eff.summary()
+        summary = {"l_shell": summ["belt"]["l_burst"], "prompt": len(prompt),
+                   "failures_within_horizon": len(failures), "horizon_days": round(horizon_days, 1),
+                   "model": "orbitwatch.effects.nuclear", "attrition_all": summ["attrition"].get("ALL"),
+                   "peak_flux_e_cm2_s": summ["belt"]["peak_flux_e_cm2_s"]}
+        return NuclearResult(prompt, failures, float(summ["belt"]["l_burst"]), summary)
+    ENGINES.record("nuclear", "built-in order-of-magnitude model", "orbitwatch.effects.nuclear not available")
+    return _nuclear_builtin(elsets, lat=lat, lon=lon, alt_km=alt_km, yield_kt=yield_kt, ts=ts,
+                            horizon_days=horizon_days)
+
+
+def _nuclear_builtin(elsets: Sequence[ElementSet], *, lat: float, lon: float, alt_km: float, yield_kt: float,
+                     ts: float, horizon_days: float) -> NuclearResult:
+    """Fallback: prompt kill above 0.1 J/cm² of X-rays in line of sight; belt dose ∝ yield × the time
+    share an orbit spends on the burst's dipole shell (centred-dipole L), unhardened failure at 10 krad."""
+    from orbitwatch.exercise.astro import dt_of, satrec_of
     from orbitwatch.kernels.propagation import jd_of, propagate
 
     burst_lat, burst_lon = math.radians(lat), math.radians(lon)
@@ -216,58 +234,39 @@ def nuclear_effects(world_sats: list[tuple[int, object, str | None]], *, lat: fl
     xb = np.array([rb * math.cos(burst_lat) * math.cos(burst_lon + g0),
                    rb * math.cos(burst_lat) * math.sin(burst_lon + g0), rb * math.sin(burst_lat)])
     l0 = float(_mag_l(xb[None, None, :], np.array([ts]))[0, 0])
-    ids = [k for k, _, _ in world_sats]
-    sats = [s for _, s, _ in world_sats]
-    hard = [h or "unhardened" for _, _, h in world_sats]
+    ids = [e.norad_id for e in elsets]
+    sats = [satrec_of(e) for e in elsets]
     if not sats:
-        return NuclearResult([], {}, l0, {"l_shell": round(l0, 3), "prompt": 0, "failures": 0})
-    # Prompt: X-ray fluence (70 % of the yield) above 0.1 J/cm² in line of sight.
+        return NuclearResult([], {}, l0, {"l_shell": round(l0, 3), "prompt": 0, "failures_within_horizon": 0})
     jd, fr = jd_of(dt_of(ts))
-    p0 = propagate(sats, np.array([jd]), np.array([fr]))
-    r0 = p0.r[:, 0, :]
+    r0 = propagate(sats, np.array([jd]), np.array([fr])).r[:, 0, :]
     d = np.linalg.norm(r0 - xb, axis=1)
     fluence = 0.7 * yield_kt * KT_J / (4 * math.pi * (d * 1e5) ** 2)
-    # Line of sight: the segment does not pass below 100 km altitude.
     seg = r0 - xb
     tmin = np.clip(-(seg @ xb) / np.maximum(np.einsum("ij,ij->i", seg, seg), 1e-9), 0.0, 1.0)
-    closest = xb + seg * tmin[:, None]
-    los = np.linalg.norm(closest, axis=1) > 6478.0
-    thresh = np.array([0.1 if h == "unhardened" else 10.0 for h in hard])
-    prompt_mask = np.isfinite(d) & los & (fluence > thresh)
+    los = np.linalg.norm(xb + seg * tmin[:, None], axis=1) > 6478.0
+    prompt_mask = np.isfinite(d) & los & (fluence > 0.1)
     prompt = [ids[i] for i in np.flatnonzero(prompt_mask)]
-    # Belt: fraction of a day each satellite spends within the injected shell [L0 - 0.1, L0 + 0.4].
     m = 96
     tt = ts + np.arange(m) * 900.0
-    jd_a = np.full(m, jd)
-    fr_a = fr + (tt - ts) / 86400.0
-    pr = propagate(sats, jd_a, fr_a)
+    pr = propagate(sats, np.full(m, jd), fr + (tt - ts) / 86400.0)
     lval = _mag_l(pr.r, tt)
     alt = np.linalg.norm(pr.r, axis=2) - 6378.137
-    inside = (lval >= l0 - 0.1) & (lval <= l0 + 0.4) & (alt > 150.0)
-    frac = np.nanmean(inside, axis=1)
-    tau_days = 365.0 * 3.0 if l0 < 1.7 else 60.0  # decay of the belt (years below L~1.7, weeks above)
+    frac = np.nanmean((lval >= l0 - 0.1) & (lval <= l0 + 0.4) & (alt > 150.0), axis=1)
+    tau_days = 365.0 * 3.0 if l0 < 1.7 else 60.0
     rate0 = _BELT_KRAD_PER_DAY_PER_MT * (yield_kt / 1000.0)
     failures: dict[int, float] = {}
     for i, k in enumerate(ids):
-        if prompt_mask[i] or frac[i] <= 0:
-            continue
-        need = _HARDNESS_KRAD[hard[i]]
-        rate = rate0 * frac[i]
-        # Dose(t) = rate * tau * (1 - exp(-t/tau)) reaches `need` at:
-        cap = rate * tau_days
-        if cap <= need:
+        cap = rate0 * frac[i] * tau_days
+        need = _HARDNESS_KRAD["unhardened"]
+        if prompt_mask[i] or cap <= need:
             continue
         t_days = -tau_days * math.log(1.0 - need / cap)
         if t_days <= horizon_days:
             failures[k] = ts + t_days * 86400.0
-    summary = {"l_shell": round(l0, 3), "prompt": len(prompt), "failures_within_horizon": len(failures),
-               "horizon_days": horizon_days, "model": "built-in", "belt_lifetime_days": tau_days,
-               "exposed": int(np.count_nonzero(frac > 0))}
-    return NuclearResult(prompt, failures, l0, summary)
-
-
-def _nuclear_from_engine(fn, world_sats, *, lat, lon, alt_km, yield_kt, ts, horizon_days) -> NuclearResult:
-    raise NotImplementedError("integration pending: the effects engine's result type is not fixed yet")
+    return NuclearResult(prompt, failures, l0, {"l_shell": round(l0, 3), "prompt": len(prompt),
+                                                "failures_within_horizon": len(failures), "model": "built-in",
+                                                "horizon_days": horizon_days})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -288,38 +287,40 @@ def jamming_effect(*, lat: float, lon: float, alt_km: float, eirp_dbw: float, to
                    nations: Sequence[str]) -> JammingResult:
     """Area where a GNSS jammer denies L1 C/A reception, and each nation's share of territory in it.
 
-    Built-in model: free-space loss at L1, GPS minimum received power −158.5 dBW, a receiver losing
-    lock when J/S exceeds ``tolerance_db``, limited by the radio horizon of the jammer to a receiver at
-    2 m (4/3-Earth refraction). Receivers on a 0.5° grid of each nation's territory (regions shipped with
-    ``orbitwatch.resilience``)."""
+    The denial radius comes from ``orbitwatch.effects.jamming.jamming_map`` (free-space J/S against the
+    GPS minimum signal, cut by the radio horizon of the jammer to a receiver at 2 m) or, without it, the
+    same free-space model built in. Each nation's share is measured on a 0.5° grid of its territory
+    (regions shipped with ``orbitwatch.resilience``)."""
     fn = _optional("orbitwatch.effects.jamming", "jamming_map")
-    ENGINES.record("jamming", "built-in free-space J/S" if fn is None else "built-in free-space J/S",
-                   "orbitwatch.effects.jamming not available" if fn is None
-                   else "orbitwatch.effects.jamming present; the exercise uses its own radius model for now")
-    js_needed = tolerance_db
-    j_max = GPS_MIN_SIGNAL_DBW + js_needed  # received jamming power that denies (dBW)
-    fspl_max = eirp_dbw - j_max
-    d_js = 10 ** ((fspl_max - 32.44 - 20 * math.log10(GPS_L1_MHZ)) / 20.0)  # km
-    d_h = 4.12 * (math.sqrt(max(alt_km, 0.0) * 1000.0 + 10.0) + math.sqrt(2.0))
-    radius = min(d_js, d_h)
+    summary: dict
+    if fn is not None:
+        ENGINES.record("jamming", "orbitwatch.effects.jamming.jamming_map", "free-space J/S, radio horizon")
+        jm = fn(lat, lon, eirp_dbw=eirp_dbw, alt_m=alt_km * 1000.0, tolerance_db=tolerance_db)
+        summary = dict(jm.summary())
+        radius = float(jm.max_denied_range_km)
+        d_js, d_h = summary["free_space_denial_km"], summary["radio_horizon_km"]
+    else:
+        ENGINES.record("jamming", "built-in free-space J/S", "orbitwatch.effects.jamming not available")
+        j_max = GPS_MIN_SIGNAL_DBW + tolerance_db  # received jamming power that denies (dBW)
+        d_js = 10 ** ((eirp_dbw - j_max - 32.44 - 20 * math.log10(GPS_L1_MHZ)) / 20.0)  # km
+        d_h = 4.12 * (math.sqrt(max(alt_km, 0.0) * 1000.0 + 10.0) + math.sqrt(2.0))
+        radius = min(d_js, d_h)
+        summary = {}
     denied: dict[str, float] = {}
-    try:
-        from orbitwatch.resilience.geometry import great_circle_km
-        from orbitwatch.resilience.regions import partner_region
+    from orbitwatch.resilience.geometry import great_circle_km
+    from orbitwatch.resilience.regions import partner_region
 
-        for n in nations:
-            try:
-                g = partner_region(n).grid(0.5)
-            except Exception:  # noqa: BLE001 - a nation without a shipped region
-                continue
-            dist = great_circle_km(g.lat, g.lon, np.full(g.size, lat), np.full(g.size, lon))
-            denied[n] = float((g.weights * (dist <= radius)).sum())
-    except ImportError:  # pragma: no cover
-        pass
-    return JammingResult(radius, denied, {"radius_km": round(radius, 1), "js_limited_km": round(d_js, 1),
-                                          "horizon_km": round(d_h, 1), "eirp_dbw": eirp_dbw,
-                                          "tolerance_db": tolerance_db,
-                                          "denied_share": {k: round(v, 4) for k, v in denied.items() if v > 0}})
+    for n in nations:
+        try:
+            g = partner_region(n).grid(0.5)
+        except Exception:  # noqa: BLE001 - a nation without a shipped region
+            continue
+        dist = great_circle_km(g.lat, g.lon, np.full(g.size, lat), np.full(g.size, lon))
+        denied[n] = float((g.weights * (dist <= radius)).sum())
+    summary.update({"radius_km": round(radius, 1), "js_limited_km": round(float(d_js), 1),
+                    "horizon_km": round(float(d_h), 1), "eirp_dbw": eirp_dbw, "tolerance_db": tolerance_db,
+                    "denied_share": {k: round(v, 4) for k, v in denied.items() if v > 0}})
+    return JammingResult(radius, denied, summary)
 
 
 # ------------------------------------------------------------------------------------------------

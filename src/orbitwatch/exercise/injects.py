@@ -193,14 +193,17 @@ def _nuclear(ex: Exercise, inj, ts: float) -> dict:
         w.destroy(carrier, ts, inj.id)
         ex.destroyed_now[carrier] = ts
     # Satellites that can fail: payloads (debris and rocket bodies have nothing to lose).
-    sats = []
+    elsets = []
+    owners = {}
     for k in w.active_ids():
         inf = w.info.get(k)
         if inf is not None and (inf.object_type or "PAYLOAD") not in ("PAYLOAD", "UNKNOWN"):
             continue
-        sats.append((k, w.current[k].sat, None))
-    res = nuclear_effects(sats, lat=inj.lat, lon=inj.lon, alt_km=inj.alt_km, yield_kt=inj.yield_kt, ts=ts,
-                          horizon_days=max(30.0, (ex.end_ts - ts) / 86400.0 + 30.0))
+        elsets.append(w.current[k].elset)
+        if inf is not None and inf.owner_nation:
+            owners[k] = inf.owner_nation
+    res = nuclear_effects(elsets, lat=inj.lat, lon=inj.lon, alt_km=inj.alt_km, yield_kt=inj.yield_kt, ts=ts,
+                          horizon_days=(ex.end_ts - ts) / 86400.0 + 365.0, owners=owners)
     for k in res.prompt:
         w.destroy(k, ts, inj.id, state="failed")
         ex.failed_now.append(k)

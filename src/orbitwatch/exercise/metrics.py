@@ -10,8 +10,8 @@
   proposal, vote).
 * **Time to consensus** (per proposal): from the proposal to its adoption or rejection.
 * **Service availability and assets lost**: assets per nation lost during the exercise, and failing
-  within 30 days of ENDEX; pooled allied GNSS availability over each nation's territory at STARTEX and
-  at ENDEX (lost navigation satellites removed, jammed territory denied).
+  within 30 days of ENDEX; pooled allied GNSS availability over each nation's territory at STARTEX, at
+  ENDEX (lost navigation satellites removed) and at its worst (the most territory jammed at once).
 * **Objective ratings** (HSEEP): each expected action of each inject is *on time*, *late* or *missed*;
   an objective's score is (on time + ½ late) / expected, rated **P** (performed without challenges,
   ≥ 0.9), **S** (some challenges, ≥ 0.6), **M** (major challenges, ≥ 0.3) or **U** (unable to be
@@ -129,7 +129,8 @@ def expected_action_records(ex: Exercise) -> list[dict]:
                     status = "on time"
                 else:
                     status = "late"
-                per.append({"inject": inj.id, "objective": objectives, "action": ea.action, "nation": n,
+                per.append({"inject": inj.id, "objective": [ea.objective] if ea.objective else objectives,
+                            "action": ea.action, "nation": n,
                             "start": start, "done": act.sim_ts if act else None, "within_s": within,
                             "status": status, "description": ea.description or inj.title})
             if ea.by == "any":
@@ -261,7 +262,10 @@ def service_metrics(ex: Exercise, *, gnss: bool = True, hours: float = 3.0, step
         lost = [i for i in ids if not w.is_active(i)]
         failing = [i for i in ids if w.is_active(i) and w.status.get(i) is not None
                    and w.status[i].fail_at is not None and w.status[i].fail_at <= end + 30 * 86400]
+        failing_y = [i for i in ids if w.is_active(i) and w.status.get(i) is not None
+                     and w.status[i].fail_at is not None and w.status[i].fail_at <= end + 365 * 86400]
         assets[n] = {"assets": len(ids), "lost": len(lost), "failing_30d": len(failing),
+                     "failing_365d": len(failing_y),
                      "lost_ids": lost, "failing_ids": failing,
                      "kept_share": round(1.0 - len(lost) / len(ids), 4) if ids else None}
     all_lost = [k for k, st in w.status.items() if st.state != "active"]
@@ -273,19 +277,28 @@ def service_metrics(ex: Exercise, *, gnss: bool = True, hours: float = 3.0, step
                                          and st.fail_at <= end + 30 * 86400)}
     if gnss:
         base = [v.elset for v in (w.previous.get(k, [w.current[k]])[0] for k in w.current)]
-        lost = {k for k in all_lost}
+        lost = set(all_lost)
+        # Worst jamming over each nation during the exercise (concurrent campaigns add up).
         jammed: dict[str, float] = {}
         for j in ex.jamming:
-            if j["start"] <= end <= j["end"]:
-                for n, share in j["denied"].items():
-                    jammed[n] = min(1.0, jammed.get(n, 0.0) + share)
+            at = j["start"]
+            share: dict[str, float] = {}
+            for k in ex.jamming:
+                if k["start"] <= at <= k["end"]:
+                    for n, s in k["denied"].items():
+                        share[n] = min(1.0, share.get(n, 0.0) + s)
+            for n, s in share.items():
+                jammed[n] = max(jammed.get(n, 0.0), s)
         before = gnss_service(base, ex.participants, start_ts=ex.start_ts, exclude=set(), hours=hours,
                               step_s=step_s, step_deg=step_deg)
         after = gnss_service([w.current[k].elset for k in w.current], ex.participants, start_ts=end,
-                             exclude=lost, hours=hours, step_s=step_s, step_deg=step_deg, jammed=jammed)
-        out["gnss"] = {n: {"before": before.get(n, {}).get("availability"),
-                           "after": after.get(n, {}).get("availability"), "jammed_share": jammed.get(n, 0.0)}
-                       for n in ex.participants}
+                             exclude=lost, hours=hours, step_s=step_s, step_deg=step_deg)
+        out["gnss"] = {}
+        for n in ex.participants:
+            a = after.get(n, {}).get("availability")
+            out["gnss"][n] = {"before": before.get(n, {}).get("availability"), "after": a,
+                              "worst": None if a is None else round(a * (1.0 - jammed.get(n, 0.0)), 4),
+                              "jammed_share": round(jammed.get(n, 0.0), 4)}
     return out
 
 

@@ -191,12 +191,13 @@ Score = (on time + ½ late) / expected actions due.</p>
 <td>{{ c.silent|join(", ") or "—" }}</td></tr>
 {% endfor %}</table>{% else %}<p>No collective response was proposed.</p>{% endif %}
 <h3>Service availability and assets lost</h3>
-<table><tr><th>Nation</th><th>Assets</th><th>Lost</th><th>Failing ≤ 30 d</th><th>Kept</th>
-<th>GNSS availability STARTEX</th><th>GNSS availability ENDEX</th><th>Territory jammed</th></tr>
+<table><tr><th>Nation</th><th>Assets</th><th>Lost</th><th>Failing ≤ 30 d</th><th>≤ 1 year</th><th>Kept</th>
+<th>GNSS STARTEX</th><th>GNSS worst (jammed)</th><th>GNSS ENDEX</th><th>Territory jammed</th></tr>
 {% for n, a in metrics.service.assets.items() %}{% set g = metrics.service.get("gnss", {}).get(n, {}) %}
 <tr><td>{{ n }}</td><td>{{ a.assets }}</td><td>{{ a.lost }}</td>
-<td>{{ a.failing_30d }}</td><td>{{ pct(a.kept_share) }}</td><td>{{ pct(g.get("before")) }}</td>
-<td>{{ pct(g.get("after")) }}</td><td>{{ pct(g.get("jammed_share")) }}</td></tr>
+<td>{{ a.failing_30d }}</td><td>{{ a.failing_365d }}</td><td>{{ pct(a.kept_share) }}</td>
+<td>{{ pct(g.get("before")) }}</td>
+<td>{{ pct(g.get("worst")) }}</td><td>{{ pct(g.get("after")) }}</td><td>{{ pct(g.get("jammed_share")) }}</td></tr>
 {% endfor %}</table>
 <p class="small">Objects destroyed: {{ metrics.service.objects_destroyed }};
  satellites failed: {{ metrics.service.satellites_failed }};
@@ -365,8 +366,8 @@ def render_pdf(ex: Exercise, path: str | Path, ctx: dict | None = None) -> Path:
         if not m["consensus"]:
             lines.append("  No collective response was proposed.")
         lines += ["", "Service availability and assets lost:",
-                  f"  {'Nation':<6} {'Assets':>6} {'Lost':>5} {'Fail30d':>7} {'GNSS start':>10} {'GNSS end':>9} "
-                  f"{'Jammed':>7}"]
+                  f"  {'Nation':<6} {'Assets':>6} {'Lost':>5} {'Fail30d':>7} {'GNSS start':>10} {'worst':>7} "
+                  f"{'GNSS end':>9} {'Jammed':>7}"]
         gn = m["service"].get("gnss", {})
         for n, a in m["service"]["assets"].items():
             g = gn.get(n, {})
@@ -375,7 +376,7 @@ def render_pdf(ex: Exercise, path: str | Path, ctx: dict | None = None) -> Path:
                 return "-" if x is None else f"{100 * x:.1f}%"
 
             lines.append(f"  {n:<6} {a['assets']:>6} {a['lost']:>5} {a['failing_30d']:>7} {p(g.get('before')):>10} "
-                         f"{p(g.get('after')):>9} {p(g.get('jammed_share')):>7}")
+                         f"{p(g.get('worst')):>7} {p(g.get('after')):>9} {p(g.get('jammed_share')):>7}")
         _page(pdf, banner, "Timeline and metrics", lines)
         lines = ["Strengths:"]
         for s in ctx["strengths"]:

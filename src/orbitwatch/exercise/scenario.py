@@ -209,6 +209,7 @@ class ExpectedAction(_M):
     from_: Literal["delivery", "fire"] = Field("delivery", alias="from")
     option: str | None = None
     public: bool | None = None
+    objective: str | None = Field(None, description="the objective this action serves (default: the inject's)")
     description: str = ""
     _d = field_validator("within")(_check_duration)
 
@@ -451,7 +452,11 @@ def _from_pydantic(err: dict, tree: Any, file: str) -> ValidationError:
         msg = "unknown field (check the spelling; see docs/exercise.md for the fields allowed here)"
     elif kind == "union_tag_invalid":
         msg = f"unknown inject kind {err.get('input', {}).get('kind')!r}; expected one of {', '.join(INJECT_KINDS)}"
-    elif "input" in err and kind not in ("missing",) and not isinstance(err["input"], dict | list):
+        loc = (*loc, "kind")
+    elif kind == "union_tag_not_found":
+        msg = f"an inject needs 'kind' (one of {', '.join(INJECT_KINDS)})"
+    elif ("input" in err and kind not in ("missing",) and not isinstance(err["input"], dict | list)
+          and repr(err["input"]) not in msg):
         msg += f" (got {err['input']!r})"
     return ValidationError(msg, file=file, line=line_of(tree, loc), field=field_path(loc, tree) or None)
 
@@ -543,6 +548,8 @@ def check_semantics(sc: Scenario, tree: Any, file: str) -> list[ValidationError]
             pass
         for j, ea in enumerate(inj.expected_actions):
             check_nations(ea.by, *base, "expected_actions", j, "by", allow=("all", "any"))
+            if ea.objective is not None and ea.objective not in objectives:
+                bad(f"unknown objective {ea.objective!r}", *base, "expected_actions", j, "objective")
         if inj.contingency:
             check_nations(inj.contingency.expected.by, *base, "contingency", "expected", "by",
                           allow=("any", "all"))
@@ -556,7 +563,7 @@ def check_semantics(sc: Scenario, tree: Any, file: str) -> list[ValidationError]
                 bad("an object cannot approach itself", *base, "approach", "target")
         if kind == "nuclear" and inj.object:
             check_obj(inj.object, *base, "object")
-        if kind == "info" and getattr(inj, "about", None):
+        if kind in INFO_KINDS and getattr(inj, "about", None):
             check_obj(inj.about, *base, "about")
         if kind == "launch" and inj.place.relative_to not in roles:
             bad(f"unknown object role {inj.place.relative_to!r}", *base, "place", "relative_to")
