@@ -122,7 +122,8 @@ def gnss_under_loss(elsets: Sequence[ElementSet], where: Region | Grid, lost: se
                 "change": _delta(sb, sa, ("availability", "pdop_median", "pdop_p95", "mean_satellites_in_view")),
                 "taxonomy_before": tb.as_dict(), "taxonomy_after": ta.as_dict()}
 
-    out = {"service": "GNSS", "lost": sorted(lost), "lost_navigation_satellites":
+    out = {"service": "GNSS", "lost_count": len(lost), "lost": sorted(lost) if len(lost) <= 500 else None,
+           "lost_navigation_satellites":
            sorted(i for i in lost if i in by_id and gnss_system(by_id[i])),
            "nations": {n: row(n, own[n]) for n in nations},
            COALITION.lower(): row(COALITION, pooled)}
@@ -163,7 +164,8 @@ def coverage_under_loss(elsets: Sequence[ElementSet], where: Region | Grid, lost
                 "change": _delta(sb, sa, ("percent_coverage", "max_gap_s", "mean_revisit_s", "mean_in_view")),
                 "taxonomy_before": tb.as_dict(), "taxonomy_after": ta.as_dict()}
 
-    return {"service": "coverage", "lost": sorted(lost), "nations": {n: row(n) for n in nations},
+    return {"service": "coverage", "lost_count": len(lost), "lost": sorted(lost) if len(lost) <= 500 else None,
+            "nations": {n: row(n) for n in nations},
             COALITION.lower(): row(COALITION)}
 
 
