@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
 from orbitwatch.api import create_app
+from orbitwatch.api.testing import AsgiClient, node_settings
 from orbitwatch.settings import Settings
 from orbitwatch.sharing import identity
 from orbitwatch.sharing.principal import Principal
 from orbitwatch.sharing.testing import all_principals
 from orbitwatch.store.engine import open_engine
-
-
-class AsgiClient:
-    """A synchronous face over ``httpx.AsyncClient(ASGITransport)`` on one private event loop.
-
-    Cheaper per request than Starlette's TestClient (no portal thread hop per call), which matters for
-    the thousands of requests of the authorisation matrix.
-    """
-
-    def __init__(self, app):
-        self.app = app
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node")
-
-    def request(self, method: str, url: str, **kw) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.request(method, url, **kw))
-
-    def get(self, url: str, **kw) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw) -> httpx.Response:
-        return self.request("POST", url, **kw)
-
-    def delete(self, url: str, **kw) -> httpx.Response:
-        return self.request("DELETE", url, **kw)
-
-    @property
-    def cookies(self):
-        return self._client.cookies
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self.app.state.node.audit_buffer.close()
-        self._loop.close()
 
 
 @dataclass
@@ -65,10 +30,7 @@ class Node:
 
 
 def make_settings(**kw) -> Settings:
-    base = dict(environment="test", rate_limit_per_minute=10_000_000, public_access=True,
-                secret_key="test-secret-key-for-the-audit-chain")
-    base.update(kw)
-    return Settings(**base)
+    return node_settings(**kw)
 
 
 def seed_principals(engine, principals: list[Principal]) -> dict[str, str]:
