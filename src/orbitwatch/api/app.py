@@ -67,16 +67,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
     for module in (meta, auth, catalog, ingest, releases, products, admin):
         app.include_router(module.router)
-    try:
-        from orbitwatch.api.compat import celestrak, spacetrack
-    except ImportError:  # the compatible endpoints are optional
-        pass
-    else:
-        app.include_router(spacetrack.router)
-        app.include_router(celestrak.router)
+    for name in OPTIONAL_ROUTERS:
+        router = _optional_router(name)
+        if router is not None:
+            app.include_router(router)
     _mount_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
     return app
+
+
+#: Routers owned by other packages, included when they are installed (each holds ``router``).
+OPTIONAL_ROUTERS = (
+    "orbitwatch.api.exercise_routes",
+    "orbitwatch.api.compat.spacetrack",
+    "orbitwatch.api.compat.celestrak",
+)
+
+
+def _optional_router(module: str):
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None  # not installed in this build
+        raise
+    return getattr(mod, "router", None)
 
 
 def _mount_web(app: FastAPI) -> None:

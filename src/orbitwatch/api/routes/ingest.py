@@ -15,7 +15,8 @@ from orbitwatch.markings import Marking
 router = APIRouter(tags=["ingest"], responses=problem_responses(401, 403, 413, 422, 429))
 
 INGEST_ROLES = ("analyst", "operator", "admin")
-Fmt = Literal["auto", "tle", "3le", "omm-xml", "omm-kvn", "omm-json", "omm-csv", "satcat", "satcat-csv"]
+Fmt = Literal["auto", "tle", "omm", "satcat", "omm-kvn", "omm-xml", "omm-json", "omm-csv", "satcat-celestrak",
+              "satcat-spacetrack", "satcat-cara"]
 
 
 @router.post("/api/v1/ingest", summary="Ingest a document with a marking",
@@ -46,9 +47,8 @@ async def ingest(state: State, user: CurrentUser, file: Annotated[UploadFile, Fi
 
     from orbitwatch.store.ingest import ingest_bytes
 
-    fmt = format.replace("satcat-csv", "satcat")
     report = await run_in_threadpool(
-        ingest_bytes, state.engine, data, name, fmt=fmt, source=source, nation=user.nation, marking=m,
+        ingest_bytes, state.engine, data, name, fmt=format, source=source, nation=user.nation, marking=m,
         strict=strict, user=user.username, on_batch=audit_batch)
     body = report.as_dict()
     body["file"] = name
