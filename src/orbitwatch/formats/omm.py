@@ -354,10 +354,14 @@ def parse_xml_tree(data: bytes, *, file: str | None = None) -> tuple[_Node | Non
     parser = expat.ParserCreate()
     stack: list[_Node] = []
     root: list[_Node] = []
+    local: dict[str, str] = {}  # tag -> tag without prefix (a few dozen distinct tags per file)
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        node = _Node(_local(tag), {_local(k): v for k, v in attrs.items()}, parser.CurrentLineNumber,
-                     parser.CurrentByteIndex)
+        name = local.get(tag)
+        if name is None:
+            name = local[tag] = _local(tag)
+        node = _Node(name, {_local(k): v for k, v in attrs.items()} if attrs else {},
+                     parser.CurrentLineNumber, parser.CurrentByteIndex)
         if stack:
             stack[-1].children.append(node)
         else:
@@ -366,12 +370,11 @@ def parse_xml_tree(data: bytes, *, file: str | None = None) -> tuple[_Node | Non
 
     def end(tag: str) -> None:
         node = stack.pop()
-        i = parser.CurrentByteIndex
-        close = data.find(b">", i)
+        close = data.find(b">", parser.CurrentByteIndex)
         node.end = close + 1 if close >= 0 else len(data)
 
     def chars(s: str) -> None:
-        if stack:
+        if stack and (s[0] not in " \t\r\n" or not s.isspace()):  # layout whitespace is not text
             stack[-1].text.append(s)
 
     def refuse(*_args: Any) -> None:

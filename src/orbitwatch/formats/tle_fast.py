@@ -44,8 +44,6 @@ _POW10 = np.array([10.0 ** k for k in range(-12, 13)])
 _POW10_OFFSET = 12
 _INV_POW10_DIV = np.array([10.0 ** k for k in range(0, 23)])  # divisors 10**k, exact for k <= 22
 
-_CHECKSUM = np.array([(b - 48) if 48 <= b <= 57 else (1 if b == 45 else 0) for b in range(256)],
-                     dtype=np.int64)
 _ALPHA5 = np.full(256, -1, dtype=np.int64)
 for _c, _v in _ALPHA5_VALUE.items():
     _ALPHA5[ord(_c)] = _v
@@ -80,66 +78,89 @@ def _name_of(text: str) -> str:
     return text[2:].strip() if text.startswith("0 ") else text.strip()
 
 
-# Byte classes for the layout checks: blank 0, sign 1, digit 2, point 3, anything else 9.
-_CLASS = np.full(256, 9, dtype=np.int8)
-_CLASS[32] = 0
-_CLASS[[43, 45]] = 1
-_CLASS[48:58] = 2
-_CLASS[46] = 3
+# ------------------------------------------------------------------------------ layout of a record
+# Both lines of a record side by side: line 1 in columns 0-68, line 2 in columns 69-137 (0-based).
+# Byte classes as bits, and for each column the classes a canonical TLE allows there. Anything else
+# (a legal but unusual spelling, or an error) goes to the scalar reader.
+_BLANK, _SIGN, _DIG, _DOT, _LETTER, _OTHER = 1, 2, 4, 8, 16, 32
+_ANY = 63
+_BITS = np.full(256, 0, dtype=np.uint8)  # 0: outside printable ASCII (never allowed)
+_BITS[33:127] = _OTHER
+_BITS[32] = _BLANK
+_BITS[[43, 45]] = _SIGN
+_BITS[48:58] = _DIG
+_BITS[46] = _DOT
+_BITS[65:91] = _LETTER
+_ORDER = np.full(256, 9, dtype=np.int8)  # blanks, then a sign, then digits: the head of a number
+_ORDER[32], _ORDER[43], _ORDER[45] = 0, 1, 1
+_ORDER[48:58] = 2
 _DIGIT = np.zeros(256, dtype=np.float64)
 _DIGIT[48:58] = np.arange(10)
+_HEAD = _BLANK | _SIGN | _DIG
 
 
-def _fixed_point(f: np.ndarray, dot: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fields ``(n, w)`` laid out ``[blanks][sign][digits].digits`` with the point at column ``dot``.
+def _layout() -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray, dict[str, tuple[int, int]]]:
+    allowed = np.full(138, _ANY, dtype=np.uint8)
 
-    Returns ``(value, ok)``. Every canonical TLE number has this layout; ``ok`` is False for any other
-    spelling (the caller then uses the scalar reader). The value is ``mantissa / 10**k`` - one IEEE
-    division of two exact numbers, therefore the correctly rounded decimal, bit-identical to ``float``.
-    """
-    w = f.shape[1]
-    cls = _CLASS[f]
-    head = cls[:, :dot]
-    ok = (cls[:, dot] == 3) & (cls[:, dot + 1:] == 2).all(1)
-    if dot > 1:
-        ok &= (np.diff(head, axis=1) >= 0).all(1)  # blanks, then at most one sign, then digits
-    ok &= (head <= 2).all(1) & ((head == 1).sum(1) <= 1)
-    k = w - dot - 1
-    weights = np.array([10.0 ** (dot - 1 - c + k) for c in range(dot)]
-                       + [0.0] + [10.0 ** (w - 1 - c) for c in range(dot + 1, w)])
-    mant = (_DIGIT[f] * weights).sum(1)  # exact: integers below 2**53 (no BLAS: no thread pool)
-    value = mant / _INV_POW10_DIV[k]
-    neg = (f[:, :dot] == 45).any(1)
-    return np.where(neg, -value, value), ok
+    def put(cols, bits):
+        allowed[list(cols)] = bits
+
+    # line 1
+    put([0, 18, 19, 68], _DIG)
+    put([1, 8, 17, 32, 43, 52, 61], _BLANK)
+    put([2], _BLANK | _DIG | _LETTER)
+    put(range(3, 7), _BLANK | _DIG)
+    put([7], _BLANK | _LETTER)
+    put(range(9, 14), _BLANK | _DIG)
+    put(range(20, 23), _HEAD)
+    put([23, 34], _DOT)
+    put(range(24, 32), _DIG)
+    put([33], _HEAD)
+    put(range(35, 43), _DIG)
+    put([44, 53], _BLANK | _SIGN)
+    put([*range(45, 50), 51, *range(54, 59), 60], _DIG)
+    put([50, 59], _SIGN)
+    put(range(64, 68), _BLANK | _DIG)
+    # line 2 (offset 69)
+    o = 69
+    put([o + 0, o + 68], _DIG)
+    put([o + c for c in (1, 7, 16, 25, 33, 42, 51)], _BLANK)
+    put([o + 2], _BLANK | _DIG | _LETTER)
+    put(range(o + 3, o + 7), _BLANK | _DIG)
+    for head, dot in ((8, 11), (17, 20), (34, 37), (43, 46), (52, 54)):
+        put(range(o + head, o + dot), _HEAD)
+        put([o + dot], _DOT)
+    put([*range(o + 12, o + 16), *range(o + 21, o + 25), *range(o + 26, o + 33), *range(o + 38, o + 42),
+         *range(o + 47, o + 51), *range(o + 55, o + 63)], _DIG)
+    put(range(o + 63, o + 68), _BLANK | _DIG)
+    # Number heads read left to right must be blanks, at most one sign, digits.
+    heads = [(20, 23), (64, 68), (o + 8, o + 11), (o + 17, o + 20), (o + 34, o + 37), (o + 43, o + 46),
+             (o + 52, o + 54), (o + 63, o + 68)]
+    pairs = [(c, c + 1) for a, b in heads for c in range(a, b - 1)]
+    # Mantissas: digit columns and their powers of ten, one column of the weight matrix per field.
+    fields = {  # name: (first column, last column + 1); points are skipped (their digit value is 0)
+        "cat1": (2, 7), "cat2": (o + 2, o + 7), "yy": (18, 20), "day": (20, 32), "ndot": (33, 43),
+        "nddot": (45, 50), "nddot_e": (51, 52), "bstar": (54, 59), "bstar_e": (60, 61), "eph": (62, 63),
+        "esn": (64, 68), "inc": (o + 8, o + 16), "raan": (o + 17, o + 25), "ecc": (o + 26, o + 33),
+        "argp": (o + 34, o + 42), "ma": (o + 43, o + 51), "mm": (o + 52, o + 63), "rev": (o + 63, o + 68),
+    }
+    points = {23, 34, o + 11, o + 20, o + 37, o + 46, o + 54}
+    weights = np.zeros((138, len(fields) + 2))
+    for j, (a, b) in enumerate(fields.values()):
+        cols = [c for c in range(a, b) if c not in points]
+        for k, c in enumerate(reversed(cols)):
+            weights[c, j] = 10.0 ** k
+    # Two more columns: the digit sums of columns 1-68 of each line (the checksum adds one per minus).
+    weights[0:68, len(fields)] = 1.0
+    weights[o:o + 68, len(fields) + 1] = 1.0
+    index = {name: (j, 0) for j, name in enumerate(fields)}
+    index["sum1"], index["sum2"] = (len(fields), 0), (len(fields) + 1, 0)
+    return allowed, pairs, weights, index
 
 
-def _right_int(f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fields read by ``s.strip()`` then ``int(s) if s.isdigit() else None``.
-
-    Returns ``(value, is_int, ok)``: canonical spellings are right-aligned digits after blanks
-    (``is_int``) or all blanks (not ``is_int``); ``ok`` is False for anything else.
-    """
-    w = f.shape[1]
-    cls = _CLASS[f]
-    blank = (cls == 0).all(1)
-    is_int = (cls <= 2).all(1) & (cls != 1).all(1) & (cls[:, -1] == 2)
-    if w > 1:
-        is_int &= (np.diff(cls, axis=1) >= 0).all(1)
-    weights = np.array([10.0 ** (w - 1 - c) for c in range(w)])
-    value = (_DIGIT[f] * weights).sum(1).astype(np.int64)
-    return value, is_int, is_int | blank
-
-
-def _implied(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """TLE exponent notation ``[sign|blank]ddddd(+|-)d`` (`` 28098-4`` = 0.28098e-4) exactly as the
-    scalar reader computes it: ``(sign * float("0." + digits)) * 10.0 ** exponent``."""
-    cls = _CLASS[f]
-    ok = (cls[:, 0] <= 1) & (cls[:, 1:6] == 2).all(1) & (cls[:, 6] == 1) & (cls[:, 7] == 2)
-    mant = (_DIGIT[f[:, 1:6]] * np.array([1e4, 1e3, 1e2, 1e1, 1.0])).sum(1)
-    expo = np.where(f[:, 6] == 45, -1, 1) * (f[:, 7].astype(np.int64) - 48)
-    sign = np.where(f[:, 0] == 45, -1.0, 1.0)
-    value = (sign * (mant / 1e5)) * _POW10[np.clip(expo, -9, 9) + _POW10_OFFSET]
-    return value, ok
+_ALLOWED, _PAIRS, _WEIGHTS, _FIELD = _layout()
+_PAIR_L = np.array([a for a, _ in _PAIRS])
+_PAIR_R = np.array([b for _, b in _PAIRS])
 
 
 def _split_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -277,60 +298,70 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
         elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
     ev = np.flatnonzero(elig)
     cols = np.arange(69)
-    w1 = buf[s1[ev, None] + cols]
-    w2 = buf[s2[ev, None] + cols]
-    ok = ((w1 >= 32) & (w1 < 127)).all(1) & ((w2 >= 32) & (w2 < 127)).all(1)  # no TAB in the fields
-    ok &= (w1[:, 0] == 49) & (w2[:, 0] == 50) & (w1[:, 1] == 32) & (w2[:, 1] == 32)
-    for w in (w1, w2):
-        given = w[:, 68].astype(np.int64) - 48
-        ok &= (given >= 0) & (given <= 9) & (_CHECKSUM[w[:, :68]].sum(1) % 10 == given)
-    ok &= (w1[:, [8, 17, 32, 43, 52, 61]] == 32).all(1) & (w2[:, [7, 16, 25, 33, 42, 51]] == 32).all(1)
-    cls = w1[:, 7]
-    ok &= (cls == 85) | (cls == 67) | (cls == 83) | (cls == 32)
+    w = np.empty((len(ev), 138), dtype=np.uint8)
+    w[:, :69] = buf[s1[ev, None] + cols]
+    w[:, 69:] = buf[s2[ev, None] + cols]
+    # One pass for the layout: every column holds a class its position allows ...
+    ok = ((_BITS[w] & _ALLOWED) != 0).all(1)
+    # ... number heads are blanks, at most one sign, then digits ...
+    order = _ORDER[w[:, _PAIR_L]]
+    after = _ORDER[w[:, _PAIR_R]]
+    ok &= ((order <= after) & ~((order == 1) & (after == 1))).all(1)
+    # ... and the exact characters where the layout names them.
+    ok &= (w[:, 0] == 49) & (w[:, 69] == 50) & _CLS_OK[w[:, 7]]
+    des_blank = (w[:, 9:17] == 32).all(1)
+    ok &= des_blank | ((w[:, 9:14] >= 48) & (w[:, 9:14] <= 57)).all(1)
+    # Every mantissa and both checksums' digit sums at once: exact, as all partial sums are integers
+    # below 2**53.
+    mant = _DIGIT[w] @ _WEIGHTS
+    minus = w == 45
+    for line, c0 in (("sum1", 0), ("sum2", 69)):
+        total = mant[:, _FIELD[line][0]].astype(np.int64) + minus[:, c0:c0 + 68].sum(1)
+        ok &= total % 10 == w[:, c0 + 68].astype(np.int64) - 48
 
-    def catno(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Five digits (leading blanks allowed, as in old catalogues) or Alpha-5: a letter + 4 digits.
-        value, is_int, _ = _right_int(w[:, 2:7])
-        head = w[:, 2]
-        letter = _ALPHA5[head]
-        tail = _CLASS[w[:, 3:7]]
-        alpha = (letter >= 0) & (tail == 2).all(1)
-        tail_val = (_DIGIT[w[:, 3:7]] * np.array([1e3, 1e2, 1e1, 1.0])).sum(1).astype(np.int64)
-        return np.where(alpha, letter * 10000 + tail_val, value), is_int | alpha
+    def col(name: str) -> np.ndarray:
+        return mant[:, _FIELD[name][0]]
 
-    norad1, ok1 = catno(w1)
-    norad2, ok2 = catno(w2)
+    def fixed(name: str, head: slice, k: int) -> np.ndarray:
+        v = col(name) / _INV_POW10_DIV[k]  # mantissa / 10**k: the correctly rounded decimal
+        return np.where(minus[:, head].any(1), -v, v)
+
+    def implied(name: str, lead: int, esign: int) -> np.ndarray:
+        expo = np.where(w[:, esign] == 45, -1, 1) * col(name + "_e").astype(np.int64)
+        sign = np.where(w[:, lead] == 45, -1.0, 1.0)
+        return (sign * (col(name) / 1e5)) * _POW10[expo + _POW10_OFFSET]
+
+    def catno(c0: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        letter = _ALPHA5[w[:, c0]]
+        tail_digits = ((w[:, c0 + 1:c0 + 5] >= 48) & (w[:, c0 + 1:c0 + 5] <= 57)).all(1)
+        plain_no = (_ORDER[w[:, c0:c0 + 5]] <= 2).all(1) & (np.diff(_ORDER[w[:, c0:c0 + 5]], axis=1) >= 0
+                                                           ).all(1) & (w[:, c0 + 4] >= 48)
+        value = col(name).astype(np.int64) + np.where(letter >= 0, letter * 10000, 0)
+        return value, np.where(letter >= 0, tail_digits, plain_no)
+
+    norad1, ok1 = catno(2, "cat1")
+    norad2, ok2 = catno(71, "cat2")
     ok &= ok1 & ok2 & (norad1 == norad2)
-    yy = w1[:, 18:20].astype(np.int64) - 48
-    ok &= ((yy >= 0) & (yy <= 9)).all(1)
-    year2 = yy[:, 0] * 10 + yy[:, 1]
+    year2 = col("yy").astype(np.int64)
     year = np.where(year2 >= 57, 1900 + year2, 2000 + year2)
-    day, okd = _fixed_point(w1[:, 20:32], 3)
-    ok &= okd & (day >= 1.0) & (day < 367.0)
-    ndot, okn = _fixed_point(w1[:, 33:43], 1)
-    nddot, okdd = _implied(w1[:, 44:52])
-    bstar, okb = _implied(w1[:, 53:61])
-    ok &= okn & okdd & okb
-    # International designator: blank, or YYNNN + piece (the string itself is built per record below).
-    des = _CLASS[w1[:, 9:17]]
-    des_nb = des != 0
-    des_first = np.minimum(des_nb.argmax(1), 3)
-    five = des[np.arange(len(ev))[:, None], des_first[:, None] + np.arange(5)]
-    ok &= ~des_nb.any(1) | (five == 2).all(1)
-    eph_b = w1[:, 62].astype(np.int64)
-    eph = np.where((eph_b >= 48) & (eph_b <= 57), eph_b - 48, 0)
-    esn, esn_int, okesn = _right_int(w1[:, 64:68])
-    inc, oki = _fixed_point(w2[:, 8:16], 3)
-    raan, okr = _fixed_point(w2[:, 17:25], 3)
-    ecc_f = w2[:, 26:33]
-    ecc = (_DIGIT[ecc_f] * np.array([10.0 ** (6 - c) for c in range(7)])).sum(1) / 1e7
-    argp, oka = _fixed_point(w2[:, 34:42], 3)
-    ma, okm = _fixed_point(w2[:, 43:51], 3)
-    mm, okmm = _fixed_point(w2[:, 52:63], 2)
-    rev, rev_int, okrev = _right_int(w2[:, 63:68])
-    ok &= okesn & okrev & oki & okr & (_CLASS[ecc_f] == 2).all(1) & oka & okm & okmm
-    ok &= (inc >= 0.0) & (inc <= 180.0) & (raan >= 0.0) & (raan <= 360.0) & (argp >= 0.0) \
-        & (argp <= 360.0) & (ma >= 0.0) & (ma <= 360.0) & (mm > 0.0)
+    day = fixed("day", slice(20, 23), 8)
+    ndot = fixed("ndot", slice(33, 34), 8)
+    nddot = implied("nddot", 44, 50)
+    bstar = implied("bstar", 53, 59)
+    eph = col("eph").astype(np.int64)
+    esn = col("esn").astype(np.int64)
+    esn_int = w[:, 67] != 32
+    inc = fixed("inc", slice(77, 80), 4)
+    raan = fixed("raan", slice(86, 89), 4)
+    ecc = col("ecc") / 1e7
+    argp = fixed("argp", slice(103, 106), 4)
+    ma = fixed("ma", slice(112, 115), 4)
+    mm = fixed("mm", slice(121, 123), 8)
+    rev = col("rev").astype(np.int64)
+    rev_int = w[:, 136] != 32
+    ok &= (day >= 1.0) & (day < 367.0) & (inc >= 0.0) & (inc <= 180.0) & (raan >= 0.0) & (raan <= 360.0) \
+        & (argp >= 0.0) & (argp <= 360.0) & (ma >= 0.0) & (ma <= 360.0) & (mm > 0.0)
+    cls = w[:, 7]
 
     # Epoch: datetime(year, 1, 1) + timedelta(days=day - 1.0) with CPython's rounding (modf, then
     # round-half-even of the microseconds).
@@ -346,16 +377,16 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     # Text built by array operations: "line1\nline2" of every record, and canonical designators
     # (``YYNNNPPP`` with the piece left-aligned) as "YYYY-NNNPPP"; other designators are built below by
     # the scalar rule.
+    d1 = w[sel]
     pair = np.empty((m, 139), dtype=np.uint8)
-    pair[:, :69] = w1[sel]
+    pair[:, :69] = d1[:, :69]
     pair[:, 69] = 10
-    pair[:, 70:] = w2[sel]
+    pair[:, 70:] = d1[:, 69:]
     pair_text = pair.view("S139").ravel().astype("U139").tolist()
-    des_s = des[sel]
-    piece = des_s[:, 5:8] != 0
-    canon = (des_s[:, :5] == 2).all(1) & (np.diff(piece.astype(np.int8), axis=1) <= 0).all(1)
+    blank_des = des_blank[sel]
+    piece = d1[:, 14:17] != 32
+    canon = ~blank_des & (np.diff(piece.astype(np.int8), axis=1) <= 0).all(1)
     oid = np.zeros((m, 11), dtype=np.uint8)
-    d1 = w1[sel]
     launch_yy = (d1[:, 9].astype(np.int64) - 48) * 10 + (d1[:, 10].astype(np.int64) - 48)
     cent = np.where(launch_yy >= 57, 19, 20)  # the designator's own 1957 pivot
     oid[:, 0] = 48 + cent // 10
@@ -365,7 +396,6 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     oid[:, 5:8] = d1[:, 11:14]
     oid[:, 8:11] = np.where(piece, d1[:, 14:17], 0)
     oid_text = oid.view("S11").ravel().astype("U11").tolist()
-    blank_des = ~des_nb.any(1)[sel]
     for r in np.flatnonzero(~canon).tolist():
         if blank_des[r]:
             oid_text[r] = None
