@@ -149,3 +149,38 @@ def test_same_as_scalar_reader_on_mutated_text(seed):
 def test_arbitrary_text_never_raises_and_matches(lines):
     text = "\n".join(lines)
     assert read_tle_fast(text, file="f") == scalar(text, file="f")
+
+
+def _check_columns(elsets, columns) -> None:
+    import numpy as np
+
+    from orbitwatch.formats.tle_fast import COLUMNS
+
+    assert set(columns) == set(COLUMNS)
+    for name in COLUMNS:
+        col = columns[name]
+        assert len(col) == len(elsets)
+        expected = np.array([getattr(e, name) for e in elsets], dtype=col.dtype)
+        assert np.array_equal(col, expected), name
+        if col.dtype.kind == "f":  # bit for bit, signed zeros included
+            assert np.array_equal(col.view(np.int64), expected.view(np.int64)), name
+
+
+@pytest.mark.parametrize("rel", ["catalog/spacetrack_full_catalog_3le_2023-10-09.txt.gz",
+                                 "sgp4-verification/SGP4-VER.TLE"])
+def test_columns_equal_the_objects(shared_data, rel):
+    from orbitwatch.formats.tle_fast import read_tle_columns
+
+    elsets, errors, columns = read_tle_columns(read_text(shared_data / rel))
+    _check_columns(elsets, columns)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_columns_with_scalar_fallbacks(seed):
+    from orbitwatch.formats.tle_fast import read_tle_columns
+
+    rng = random.Random(seed)
+    lines = _mutate(rng, ["0 A", *ISS_LINES, "    ", *ISS_LINES, "0 C", *ISS_LINES])
+    elsets, _, columns = read_tle_columns("\n".join(lines))
+    _check_columns(elsets, columns)

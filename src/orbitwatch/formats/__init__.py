@@ -24,7 +24,7 @@ _EXPORTS = {
     "ElementSet": "records", "SatcatRecord": "records", "TLE_MAX_NORAD": "records",
     "read_tle": "tle", "parse_tle": "tle", "format_tle": "tle", "alpha5_encode": "tle",
     "alpha5_decode": "tle", "checksum": "tle",
-    "read_tle_fast": "tle_fast",
+    "read_tle_fast": "tle_fast", "read_tle_columns": "tle_fast",
     "read_omm_kvn": "omm", "read_omm_xml": "omm", "read_omm_json": "omm", "read_omm_csv": "omm",
     "format_omm_kvn": "omm", "format_omm_xml": "omm", "format_omm_json": "omm", "format_omm_csv": "omm",
     "elset_from_fields": "omm", "omm_fields": "omm",
@@ -39,7 +39,7 @@ __all__ = [
     "format_omm_csv", "format_omm_json", "format_omm_kvn", "format_omm_xml", "format_satcat_csv",
     "format_tle", "normalise_object_type", "omm_fields", "parse_tle", "read_bytes", "read_oem",
     "read_omm_csv", "read_omm_json", "read_omm_kvn", "read_omm_xml", "read_path", "read_satcat_csv",
-    "read_satcat_json", "read_tle", "read_tle_fast",
+    "read_satcat_json", "read_tle", "read_tle_columns", "read_tle_fast",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -65,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         read_satcat_json,
     )
     from orbitwatch.formats.tle import alpha5_decode, alpha5_encode, checksum, format_tle, parse_tle, read_tle
-    from orbitwatch.formats.tle_fast import read_tle_fast
+    from orbitwatch.formats.tle_fast import read_tle_columns, read_tle_fast
 
 
 def __getattr__(name: str) -> Any:

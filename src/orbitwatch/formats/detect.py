@@ -49,6 +49,9 @@ class ReadResult:
     records: list[ElementSet] | list[SatcatRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     file: str | None = None
+    #: TLE only: numeric fields as numpy arrays aligned with ``records`` (see
+    #: :func:`orbitwatch.formats.tle_fast.read_tle_columns`); None for other formats.
+    columns: dict | None = None
 
 
 def _fail(reason: str, name: str | None) -> ValidationError:
@@ -200,10 +203,10 @@ def _collect(items, kind: str, fmt: str, name: str | None) -> ReadResult:
 
 def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, int] | None) -> ReadResult:
     if fmt == "tle":
-        from orbitwatch.formats.tle_fast import read_tle_fast
+        from orbitwatch.formats.tle_fast import read_tle_columns
 
-        recs, errs = read_tle_fast(data, file=name)
-        return ReadResult(kind="elsets", format="tle", records=recs, errors=errs, file=name)
+        recs, errs, cols = read_tle_columns(data, file=name)
+        return ReadResult(kind="elsets", format="tle", records=recs, errors=errs, file=name, columns=cols)
     if fmt == "omm-xml":
         from orbitwatch.formats.omm import read_omm_xml
 

@@ -34,7 +34,7 @@ from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet
 from orbitwatch.formats.tle import _ALPHA5_VALUE, _LINE1_START, _LINE2_START, parse_tle
 
-__all__ = ["read_tle_fast"]
+__all__ = ["COLUMNS", "read_tle_columns", "read_tle_fast"]
 
 _UNIX0 = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_DAY = 86_400_000_000
@@ -262,6 +262,11 @@ def _group(kind: np.ndarray, file: str | None, nlines: int
     return as_arr(names), as_arr(l1s), as_arr(l2s), errors
 
 
+#: Numeric columns :func:`read_tle_columns` returns, aligned with the element sets (same values, bit for bit).
+COLUMNS = ("norad_id", "epoch_unix", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee",
+           "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot", "line")
+
+
 def read_tle_fast(data: bytes | str, *, file: str | None = None
                   ) -> tuple[list[ElementSet], list[RecordError]]:
     """Read TLE/3LE text into element sets and per-record errors, in file order.
@@ -269,6 +274,18 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     Same result as ``read_tle(text.split("\\n"), file=file)`` split into its element sets and its
     errors. ``data`` as bytes is decoded as UTF-8 (undecodable bytes replaced; only name lines may hold
     non-ASCII text in a valid file). Units and conventions are those of :class:`ElementSet`.
+    """
+    elsets, errors, _ = read_tle_columns(data, file=file)
+    return elsets, errors
+
+
+def read_tle_columns(data: bytes | str, *, file: str | None = None
+                     ) -> tuple[list[ElementSet], list[RecordError], dict[str, np.ndarray]]:
+    """:func:`read_tle_fast` plus the numeric fields as arrays aligned with the element sets.
+
+    ``columns[name][k]`` equals ``getattr(elsets[k], name)`` exactly for every name in :data:`COLUMNS`
+    (``epoch_unix`` is :attr:`ElementSet.epoch_unix`, float seconds since 1970 UTC; ``norad_id`` and
+    ``line`` are int64): bulk loaders can use them without touching the objects.
     """
     if isinstance(data, str):
         text = data
@@ -286,7 +303,7 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     out: list[ElementSet | None] = [None] * nrec
     if nrec == 0:
         errors.sort(key=lambda e: e[0])
-        return [], [e for _, e in errors]
+        return [], [e for _, e in errors], _empty_columns()
 
     s1, s2 = starts[i1], starts[i2]
     # A record is vectorisable when both lines are plain and exactly 69 columns long once the
@@ -425,6 +442,10 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     else:
         for r, es in zip(good.tolist(), built, strict=True):
             out[r] = es
+    fast_cols = {"norad_id": norad1[sel], "epoch_unix": epoch_us[sel] / 1e6, "mean_motion": mm[sel],
+                 "eccentricity": ecc[sel], "inclination": inc[sel], "raan": raan[sel],
+                 "arg_perigee": argp[sel], "mean_anomaly": ma[sel], "bstar": bstar[sel],
+                 "mean_motion_dot": ndot[sel], "mean_motion_ddot": nddot[sel], "line": i1[good] + 1}
 
     # Everything else: the strict scalar reader, which yields the element set or the exact error.
     done = np.zeros(nrec, dtype=bool)
@@ -438,4 +459,16 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
         except ValidationError as exc:
             errors.append((j2, RecordError.from_exc(exc)))
     errors.sort(key=lambda e: e[0])
-    return [e for e in out if e is not None], [e for _, e in errors]
+    elsets = [e for e in out if e is not None]
+    if len(elsets) == m_:
+        return elsets, [e for _, e in errors], fast_cols
+    # Some records came from the scalar reader: take their numbers from the objects, in file order.
+    columns = {name: np.array([getattr(e, name) for e in elsets],
+                              dtype=np.int64 if name in ("norad_id", "line") else np.float64)
+               for name in COLUMNS}
+    return elsets, [e for _, e in errors], columns
+
+
+def _empty_columns() -> dict[str, np.ndarray]:
+    return {name: np.empty(0, dtype=np.int64 if name in ("norad_id", "line") else np.float64)
+            for name in COLUMNS}
