@@ -258,13 +258,36 @@ def _touch_objects_from_elsets(conn: Connection, elsets: Sequence[ElementSet], m
         cur = latest.get(e.norad_id)
         if cur is None or e.epoch > cur.epoch:
             latest[e.norad_id] = e
+    # Only objects that are new, whose regime changed, or whose marking must widen need a write: a
+    # re-ingest of a known catalogue (the daily case) then touches no object row at all.
     mv = marking_values(marking)
+    known = _known_objects(conn, sorted(latest))
+    pending = []
+    for k in sorted(latest):
+        e = latest[k]
+        regime = regime_of(e.mean_motion, e.eccentricity)
+        old = known.get(k)
+        if old is not None and old[0] == regime and (old[1] | mv["rel_mask"]) == old[1] \
+                and min(old[2], mv["class_rank"]) == old[2]:
+            continue
+        pending.append((k, e, regime))
     tail = tuple(mv[k] for k in _MARKING_KEYS)
     columns = ("norad_id", "object_id", "name", "regime", "source", "nation", "updated_at", *_MARKING_KEYS)
-    rows = [(k, e.object_id, e.object_name, regime_of(e.mean_motion, e.eccentricity), source, nation, now,
-             *tail) for k, e in sorted(latest.items())]
+    rows = [(k, e.object_id, e.object_name, regime, source, nation, now, *tail) for k, e, regime in pending]
     return _upsert_objects(conn, columns, rows, marking, only_missing_fields=("object_id", "name"),
                            always=("regime",))
+
+
+def _known_objects(conn: Connection, norad_ids: list[int]) -> dict[int, tuple[str | None, int, int]]:
+    """regime, rel_mask and class_rank of the objects that already exist, in one pass over the table."""
+    if not norad_ids:
+        return {}
+    so = space_objects
+    q = select(so.c.norad_id, so.c.regime, so.c.rel_mask, so.c.class_rank)
+    lo, hi = norad_ids[0], norad_ids[-1]
+    wanted = set(norad_ids)
+    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(q.where(so.c.norad_id.between(lo, hi)))
+            if r[0] in wanted}
 
 
 def _upsert_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: Marking, source: str,
