@@ -54,6 +54,21 @@ def _epoch(text: str | None):
     return parse_epoch(text)
 
 
+def _filter_assets(assets: list, spec: str | None, exclude: str | None, owners: dict[int, str]) -> list:
+    """``--assets USA,GBR,25544`` (providers and/or ids) and ``--exclude-constellations STARLINK``."""
+    from orbitwatch.resilience.services import classify, provider_of
+
+    if spec:
+        toks = [t.strip().upper() for t in spec.split(",") if t.strip()]
+        ids = {int(t) for t in toks if t.isdigit()}
+        provs = {t for t in toks if not t.isdigit()}
+        assets = [a for a in assets if a.norad_id in ids or (provider_of(a, owners) or "") in provs]
+    if exclude:
+        drop = {t.strip().upper() for t in exclude.split(",") if t.strip()}
+        assets = [a for a in assets if classify(a).constellation not in drop]
+    return assets
+
+
 def register(app: typer.Typer) -> None:
     """Add ``simulate`` and its commands to the main app."""
     sim = typer.Typer(help="Simulate hostile acts: debris-generating breakups, nuclear bursts, GNSS jamming "
@@ -76,6 +91,13 @@ def register(app: typer.Typer) -> None:
         risk_min_cm: Annotated[float, typer.Option("--risk-min-size-cm", help="Fragments screened for risk "
                                                                               "(>= this size).")] = 10.0,
         no_risk: Annotated[bool, typer.Option("--no-risk", help="Skip the 30-day risk screening.")] = False,
+        assets_opt: Annotated[str | None, typer.Option("--assets", help="Limit the allied assets screened: "
+                                                                        "providers (USA,GBR,EU) and/or NORAD ids "
+                                                                        "(default: every allied payload).")] = None,
+        exclude_const: Annotated[str | None, typer.Option("--exclude-constellations",
+                                                          help="Leave these out of the assets, e.g. "
+                                                               "STARLINK,ONEWEB,KUIPER (screening cost "
+                                                               "grows with the number of assets).")] = None,
         catalog: CatalogOption = None,
         plot_dir: Annotated[Path | None, typer.Option("--plot-dir", help="Write gabbard.png and "
                                                                          "altitude_density.png here.")] = None,
@@ -101,6 +123,7 @@ def register(app: typer.Typer) -> None:
         if not no_risk:
             types = {k: v.get("object_type") for k, v in facts.items() if v.get("object_type")}
             assets = [a for a in allied_assets(elsets, owners, types or None) if a.norad_id != norad]
+            assets = _filter_assets(assets, assets_opt, exclude_const, owners)
             risk = added_collision_risk(cloud.elsets, assets, start=cloud.epoch, days=days,
                                         threshold_km=threshold_km, owners=owners)
             out["risk"] = risk.summary()
