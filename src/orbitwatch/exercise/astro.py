@@ -208,6 +208,20 @@ def offset_state(r: np.ndarray, v: np.ndarray, rtn_km: tuple[float, float, float
     return r2, v2
 
 
+def phased(es: ElementSet, along_km: float, *, norad_id: int | None = None, object_name: str | None = None,
+           object_id: str | None = None, bstar: float | None = None) -> ElementSet:
+    """The same mean orbit ``along_km`` ahead (+) or behind (-) in phase: identical under SGP4 apart from
+    the phase, so a trailing object stays trailing (B* of the original unless given)."""
+    a = es.semi_major_axis_km
+    dm = math.degrees(along_km / a)
+    return replace(es, norad_id=es.norad_id if norad_id is None else norad_id,
+                   mean_anomaly=(es.mean_anomaly + dm) % 360.0,
+                   object_name=es.object_name if object_name is None else object_name,
+                   object_id=es.object_id if object_id is None else object_id,
+                   bstar=es.bstar if bstar is None else bstar, source_format="omm", original=None,
+                   element_set_no=None, rev_at_epoch=None, file=None, line=None)
+
+
 def relative_rtn(r_obj: np.ndarray, r_ref: np.ndarray, v_ref: np.ndarray) -> np.ndarray:
     """Position of an object in the RTN frame of a reference state (km)."""
     return rtn_basis(r_ref, v_ref) @ (np.asarray(r_obj) - np.asarray(r_ref))
@@ -404,10 +418,14 @@ def solve_approach(chaser: ElementSet, target: ElementSet, t0: float, tf: float,
     dv2 = None
     es2 = None
     if arrive == "stop":
-        # Leave the chaser on the target's orbit, phase-shifted by its actual along-track offset.
-        ang = -range_km / float(np.linalg.norm(rT))
-        v_want = rotate(vT, hT, ang)
-        dv2_in = v_want - vf
-        dv2 = rtn_basis(rf, vf) @ dv2_in * 1000.0
-        es2 = fit_elset(rf, v_want, tf, template=es1)
+        # Station-keep behind the target: the target's own mean elements shifted in phase, so that SGP4
+        # carries both identically (a state-based fit would drift by the J2 short-period mismatch).
+        es2 = phased(target, -range_km, norad_id=chaser.norad_id, object_name=chaser.object_name,
+                     object_id=chaser.object_id, bstar=chaser.bstar)
+        r2, v2 = state_of(es2, tf)
+        if float(np.linalg.norm(r2 - rf)) > 0.5:
+            ang = -range_km / float(np.linalg.norm(rT))
+            v2 = rotate(vT, hT, ang)
+            es2 = fit_elset(rf, v2, tf, template=es1)
+        dv2 = rtn_basis(rf, vf) @ (v2 - vf) * 1000.0
     return ApproachSolution(burn_ts, x * 1000.0, es1, tf, arr_range, aim_err, dv2, es2, method)

@@ -253,10 +253,15 @@ class Resolved:
 
 def placed_object(ref: ElementSet, ts: float, place, *, norad_id: int, owner: str) -> tuple[ElementSet, ObjectInfo]:
     """A new object at STARTEX ``ts``, ``place.rtn_km`` from ``ref`` (see :func:`astro.offset_state`)."""
-    r, v = astro.state_of(ref, ts)
-    r2, v2 = astro.offset_state(r, v, place.rtn_km)
     oid = place.object_id or f"EX-{norad_id}"
-    es = astro.fit_elset(r2, v2, ts, template=ref, norad_id=norad_id, object_name=place.name, object_id=oid)
+    dr, dt, dn = (float(x) for x in place.rtn_km)
+    if dr == 0.0 and dn == 0.0:
+        # Pure along-track: the same mean orbit shifted in phase (stays where it was put).
+        es = astro.phased(ref, dt, norad_id=norad_id, object_name=place.name, object_id=oid)
+    else:
+        r, v = astro.state_of(ref, ts)
+        r2, v2 = astro.offset_state(r, v, place.rtn_km)
+        es = astro.fit_elset(r2, v2, ts, template=ref, norad_id=norad_id, object_name=place.name, object_id=oid)
     info = ObjectInfo(norad_id, place.name, oid, place.object_type, owner, place.mass_kg, None)
     return es, info
 

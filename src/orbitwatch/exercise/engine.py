@@ -337,6 +337,7 @@ class Exercise:
                 break
         if self.status != "ended" and self.sim_ts >= self.end_ts - 1e-6:
             self._end()
+            self.flush()
         return n
 
     def step(self, n: int = 1) -> int:

@@ -443,7 +443,17 @@ def load_scenario(source: str | Path, *, text: str | None = None) -> Scenario:
 
 
 def _from_pydantic(err: dict, tree: Any, file: str) -> ValidationError:
-    loc = err.get("loc", ())
+    loc = tuple(err.get("loc", ()))
+    # A model-level error of a union member ends in the member's tag (the inject kind): drop it.
+    if loc and isinstance(loc[-1], str):
+        from orbitwatch.exercise.yamlloc import _MISSING, _child
+
+        node: Any = tree
+        for part in loc[:-1]:
+            child = _child(node, part)
+            node = node if child is _MISSING else child
+        if isinstance(node, dict) and loc[-1] not in node and node.get("kind") == loc[-1]:
+            loc = loc[:-1]
     msg = err.get("msg", "invalid")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

@@ -171,10 +171,12 @@ def _refine(pa: Obj, pb: Obj, lo: float, hi: float) -> tuple[float, float]:
 
 def screen(primaries: Sequence[Obj], secondaries: Sequence[Obj], t_a: float, t_b: float, radius_km: float, *,
            sample_s: float = 120.0, knot_s: float = 300.0, slow_radius_km: float | None = None,
-           slow_speed_kms: float = 1.0) -> list[Encounter]:
+           slow_speed_kms: float = 1.0, method: str = "auto") -> list[Encounter]:
     """Every approach closer than ``radius_km`` between a primary and a secondary in [t_a, t_b], and
     every *slow* one (relative speed below ``slow_speed_kms``: co-orbital, proximity operations) closer
-    than ``slow_radius_km``."""
+    than ``slow_radius_km``. ``method``: ``brute`` (distances from each primary to every secondary at
+    every sample: best for a few dozen primaries), ``kdtree`` (a k-d tree per sample: best for many),
+    or ``auto``."""
     if not primaries or not secondaries or t_b <= t_a:
         return []
     slow_r = max(radius_km, slow_radius_km or radius_km)
@@ -206,7 +208,7 @@ def screen(primaries: Sequence[Obj], secondaries: Sequence[Obj], t_a: float, t_b
     ts_all = t_a + sample_s * np.arange(ns)
     flagged: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     query_r = outer + 2.0 * float(bound.max()) + _VMAX_REL * h + 1.0
-    brute = n_p <= 64
+    brute = n_p <= 64 if method == "auto" else method == "brute"
     block = 64
     for b0 in range(0, ns, block):
         tb = ts_all[b0:b0 + block]

@@ -59,8 +59,8 @@ exercise_objects = Table(
 
 exercise_elsets = Table(
     "exercise_elsets", metadata,
-    Column("id", BigId, primary_key=True, autoincrement=False),  # the world's version id
-    Column("exercise_id", BigId, ForeignKey("exercises.id", ondelete="CASCADE"), nullable=False),
+    Column("id", BigId, primary_key=True, autoincrement=False),  # the world's version id (per exercise)
+    Column("exercise_id", BigId, ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True),
     Column("norad_id", Integer, nullable=False),
     Column("valid_from", Float, nullable=False),
     Column("scheduled", Boolean, nullable=False, default=False),
