@@ -613,14 +613,102 @@ def read_csv_records(text: str, make: Callable[[dict[str, str], int, str | None]
         yield make(dict(zip(header, cells, strict=True)), line, original)
 
 
+_NUM_CHARS = "0123456789.+-eE"
+_EPOCH26 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}")
+_CSV_REALS = ("MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER",
+              "MEAN_ANOMALY", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
+_CSV_META = ("CENTER_NAME", "REF_FRAME", "TIME_SYSTEM", "MEAN_ELEMENT_THEORY")
+
+
+class _FastRow:
+    """CelesTrak-shaped CSV rows straight to element sets, column positions looked up once.
+
+    Only the common spelling is handled here (ISO epochs with 6 fraction digits, plain decimal numbers,
+    unsigned integers, all keywords present); any other row is handed to :func:`elset_from_fields`, so
+    results and error messages are exactly the general reader's.
+    """
+
+    def __init__(self, header: list[str]):
+        self.ok = all(k in header for k in (*_CSV_REALS, "EPOCH", "NORAD_CAT_ID")) and not any(
+            k in header for k in _CSV_META)
+        pos = {k: i for i, k in enumerate(header)}
+        self.reals = [pos.get(k, -1) for k in _CSV_REALS]
+        self.epoch = pos.get("EPOCH", -1)
+        self.norad = pos.get("NORAD_CAT_ID", -1)
+        self.ints = [pos.get(k, -1) for k in ("EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH")]
+        self.texts = [pos.get(k, -1) for k in ("OBJECT_NAME", "OBJECT_ID", "CLASSIFICATION_TYPE")]
+
+    def __call__(self, cells: list[str], line: int, original: str | None, file: str | None
+                 ) -> ElementSet | None:
+        """The element set, or None when the row needs the general reader."""
+        vals = []
+        for i in self.reals:
+            v = cells[i]
+            if not v or v.strip(_NUM_CHARS):
+                return None
+            try:
+                vals.append(float(v))
+            except ValueError:
+                return None
+        n, ecc, inc, raan, argp, ma, bstar, ndot, nddot = vals
+        if not (n > 0.0 and 0.0 <= ecc < 1.0 and 0.0 <= inc <= 180.0 and 0.0 <= raan <= 360.0
+                and 0.0 <= argp <= 360.0 and 0.0 <= ma <= 360.0) or not all(map(math.isfinite, vals)):
+            return None
+        ep = cells[self.epoch]
+        if not _EPOCH26.fullmatch(ep):
+            return None
+        try:
+            epoch = datetime.fromisoformat(ep).replace(tzinfo=UTC)  # == parse_epoch for this shape
+        except ValueError:
+            return None
+        nd = cells[self.norad]
+        if not (nd.isascii() and nd.isdigit() and len(nd) <= 9):
+            return None
+        ints: list[int | None] = []
+        for i in self.ints:
+            v = cells[i] if i >= 0 else ""
+            if not v:
+                ints.append(None)
+            elif v.isascii() and v.isdigit() and len(v) <= 18:
+                ints.append(int(v))
+            else:
+                return None
+        eph, esn, rev = ints
+        if eph is not None and eph > 9:
+            return None
+        name, oid, cls = ((cells[i].strip() or None) if i >= 0 else None for i in self.texts)
+        if cls is not None and cls not in ("U", "C", "S"):
+            return None
+        return ElementSet(int(nd), epoch, n, ecc, inc, raan, argp, ma, bstar, ndot, nddot, name, oid,
+                          cls or "U", eph or 0, esn, rev, "omm", original, file, line)
+
+
 def read_omm_csv(text: str, *, file: str | None = None, norad_ids: Mapping[str, int] | None = None
                  ) -> Iterator[ElementSet | RecordError]:
     """Read OMM CSV as CelesTrak serves it (header row of OMM keywords, one element set per row; columns
     in any order, extra columns ignored)."""
-    def make(fields: dict[str, str], line: int, original: str) -> ElementSet | RecordError:
-        return _record(fields, file=file, line=line, original=original, norad_ids=norad_ids)
-
-    yield from read_csv_records(text, make, file=file, required=("EPOCH", "MEAN_MOTION"))
+    header: list[str] | None = None
+    fast: _FastRow | None = None
+    for item in iter_csv_rows(text, file=file):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        cells, line, original = item
+        if header is None:
+            header = [c.strip().lstrip("\ufeff").upper() for c in cells]
+            lacking = [k for k in ("EPOCH", "MEAN_MOTION") if k not in header]
+            if lacking:
+                raise ValidationError(f"CSV header lacks column(s) {', '.join(lacking)}", file=file, line=line)
+            fast = _FastRow(header)
+            continue
+        if len(cells) != len(header):
+            yield RecordError(file, line, None, f"row has {len(cells)} cells, the header has {len(header)}")
+            continue
+        es = fast(cells, line, original, file) if fast.ok else None
+        if es is None:
+            es = _record(dict(zip(header, cells, strict=True)), file=file, line=line, original=original,
+                         norad_ids=norad_ids)
+        yield es
 
 
 # -------------------------------------------------------------------------------------------- writing
