@@ -14,10 +14,11 @@ runner = CliRunner()
 
 def _catalog(tmp_path, shared_data):
     """Cosmos 1408 before the test plus a few allied payloads from the 2022 catalogue (3LE)."""
-    lines = gzip.open(shared_data / "history" / "13552.tle.gz", "rt").read().splitlines()[:3]
+    with gzip.open(shared_data / "history" / "13552.tle.gz", "rt") as fh:
+        lines = fh.read().splitlines()[:3]
     keep = {"0 ISS (ZARYA)", "0 LANDSAT 8", "0 STARLINK-1007"}
-    cat = gzip.open(shared_data / "catalog" / "spacetrack_full_catalog_3le_2022-07-14.txt.gz", "rt").read()
-    rows = cat.splitlines()
+    with gzip.open(shared_data / "catalog" / "spacetrack_full_catalog_3le_2022-07-14.txt.gz", "rt") as fh:
+        rows = fh.read().splitlines()
     for i, line in enumerate(rows):
         if line.strip() in keep:
             lines += rows[i:i + 3]
