@@ -421,8 +421,9 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
             yy2 = int(d[:2])
             oid_text[r] = f"{1900 + yy2 if yy2 >= 57 else 2000 + yy2}-{d[2:5]}{d[5:]}"
     lines_out = (i1[good] + 1).tolist()
-    names: list[str | None] = [None if j < 0 else _name_of(text_lines[j].rstrip("\r\n"))
-                               for j in name_idx[good].tolist()]
+    names: list[str | None] = [None if j < 0 else (t[2:].strip() if t.startswith("0 ") else t.strip())
+                               for j in name_idx[good].tolist()
+                               for t in (text_lines[j].rstrip("\r\n") if j >= 0 else "",)]  # _name_of
     cls_b = cls[sel]
     cls_text = np.where(cls_b == 32, 85, cls_b).astype(np.uint8).view("S1").astype("U1").tolist()
     esn_v = np.where(esn_int[sel], esn[sel], None).tolist()
