@@ -43,7 +43,12 @@ def load_world(catalog: Path | None, db: str | None) -> tuple[list, dict[int, st
         if errors:
             err_console.print(f"[yellow]{len(errors)} record(s) skipped in {catalog}; first: {errors[0]}[/]")
         return elsets, {}, {}
-    return elsets_from_store(db)
+    elsets, owners, facts = elsets_from_store(db)
+    if not elsets:
+        from orbitwatch.errors import NotFound
+
+        raise NotFound("the store holds no element sets: ingest a catalogue first or pass --catalog FILE")
+    return elsets, owners, facts
 
 
 def _epoch(text: str | None):

@@ -333,6 +333,7 @@ class NuclearEffects:
             "belt": {"l_burst": round(self.belt.l_burst, 3), "l_min_trapped": round(self.belt.l_min, 3),
                      "electrons_trapped": float(f"{self.belt.electrons:.3g}"),
                      "peak_flux_e_cm2_s": float(f"{self.belt.peak_flux:.3g}")},
+            "prompt_band_km": prompt_radii_km(self.yield_kt, self.assumptions),
             "satellites": int(self.norad_ids.size),
             "prompt_in_line_of_sight": int(np.count_nonzero(self.prompt_fluence_cal_cm2 > 0)),
             "prompt_killed": int(np.count_nonzero(self.prompt_killed)),
@@ -340,6 +341,17 @@ class NuclearEffects:
             "lost_services_365": self.lost_services(365),
             "data_mode": "SIMULATED",
         }
+
+
+def prompt_radii_km(yield_kt: float, a: NuclearAssumptions = DEFAULT) -> dict[str, float]:
+    """Line-of-sight ranges within which the prompt X-ray fluence kills hardened / damages unhardened."""
+    e = a.xray_fraction * yield_kt * KT_J
+
+    def r(cal: float) -> float:
+        return round(math.sqrt(e / (4 * math.pi * cal * CAL_CM2_J_M2)) / 1e3, 1)
+
+    return {"hardened_kill": r(a.kill_fluence_hardened_cal_cm2),
+            "unhardened_damage": r(a.damage_fluence_unhardened_cal_cm2)}
 
 
 def prompt_fluence(sat_ecef: np.ndarray, burst_ecef: np.ndarray, yield_kt: float,

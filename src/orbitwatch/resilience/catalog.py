@@ -96,7 +96,9 @@ def elsets_from_store(db_url: str | None) -> tuple[list[ElementSet], dict[int, s
         from orbitwatch.store.queries import element_sets_from_rows, latest_element_sets
     except ImportError as exc:  # pragma: no cover - only before the store query layer existed
         raise NotFound("the store has no query layer (orbitwatch.store.queries); use --catalog FILE") from exc
-    engine = open_engine(db_url)
+    from orbitwatch.settings import database_url
+
+    engine = open_engine(database_url(db_url))
     with engine.connect() as conn:
         elsets = element_sets_from_rows(latest_element_sets(conn))
         owners: dict[int, str] = {}
