@@ -94,6 +94,8 @@ def register(app: typer.Typer) -> None:
         grid_deg: Annotated[float, typer.Option("--grid-deg", help="Grid spacing (deg).")] = 1.0,
         mask_deg: Annotated[float, typer.Option("--mask-deg", help="Elevation mask (deg).")] = 10.0,
         pdop_max: Annotated[float, typer.Option("--pdop-max", help="Availability PDOP limit.")] = 6.0,
+        timeseries: Annotated[bool, typer.Option("--timeseries", help="Add per-step DOP/availability to the "
+                                                                      "JSON.")] = False,
         catalog: CatalogOption = None,
         plot: PlotOption = None,
         json_out: JsonOption = False,
@@ -126,13 +128,13 @@ def register(app: typer.Typer) -> None:
                                 mask_deg=mask_deg, pdop_max=pdop_max)
             out = {"service": "GNSS", "region": reg.name, "start": t0.isoformat(), "hours": hours,
                    "systems_present": present, "sets": {k: r.summary() for k, r in res_.items()}}
+            if timeseries:
+                out["timeseries"] = {k: r.timeseries() for k, r in res_.items()}
             if plot is not None:
                 from orbitwatch.effects import plots
 
-                labels = list(res_)
-                out["plot"] = str(plots.before_after_bars(
-                    labels, [res_[k].availability for k in labels], [res_[k].availability for k in labels], plot,
-                    title=f"GNSS availability over {reg.name}", ylabel="availability"))
+                out["plot"] = str(plots.gnss_timeseries(res_, plot, title=f"GNSS over {reg.name} from "
+                                                                          f"{t0.isoformat()}"))
         if without and plot is not None:
             from orbitwatch.effects import plots
 

@@ -172,3 +172,27 @@ def before_after_bars(labels: list[str], before: list[float], after: list[float]
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path, banner)
+
+
+def gnss_timeseries(results: dict, path: str | Path, *, title: str, banner: str | None = None) -> Path:
+    """Area-median and worst PDOP, and the available area share, over time for each set of systems."""
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    for label, res in results.items():
+        ts = res.timeseries()
+        hours = (np.asarray(ts["t_unix"]) - ts["t_unix"][0]) / 3600.0
+        worst = np.asarray(ts["pdop_worst"], dtype=float)
+        line = ax1.plot(hours, ts["pdop_median"], lw=1.5, label=f"{label} median")[0]
+        ax1.plot(hours, np.where(np.isfinite(worst), worst, np.nan), lw=0.8, ls="--", c=line.get_color())
+        ax2.plot(hours, ts["available_share"], lw=1.5, c=line.get_color(), label=label)
+    ax1.axhline(6.0, c="r", lw=0.8, ls=":")
+    ax1.set_ylabel("PDOP (median, - - worst)")
+    ax1.set_ylim(0, 8)
+    ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=7, ncol=3)
+    ax2.set_ylabel("available share of area")
+    ax2.set_xlabel("hours from start")
+    ax2.set_ylim(-0.02, 1.02)
+    ax2.grid(alpha=0.3)
+    ax1.set_title(title)
+    return _save(fig, path, banner)

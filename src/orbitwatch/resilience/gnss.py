@@ -61,6 +61,20 @@ class GnssResult:
     def worst_point_availability(self) -> float:
         return float(self.availability_per_point.min())
 
+    def timeseries(self) -> dict:
+        """Per time step over the region: available area share, area-median and worst PDOP/HDOP."""
+        w = self.grid.weights
+        with np.errstate(all="ignore"):
+            pd = np.where(np.isfinite(self.pdop), self.pdop, np.inf)
+            hd = np.where(np.isfinite(self.hdop), self.hdop, np.inf)
+            med_p = np.nanmedian(np.where(np.isfinite(pd), pd, np.nan), axis=0)
+            med_h = np.nanmedian(np.where(np.isfinite(hd), hd, np.nan), axis=0)
+        return {"t_unix": self.times_unix.tolist(),
+                "available_share": np.round(w @ self.available, 5).tolist(),
+                "pdop_median": np.round(med_p, 3).tolist(), "pdop_worst": np.round(pd.max(axis=0), 3).tolist(),
+                "hdop_median": np.round(med_h, 3).tolist(), "hdop_worst": np.round(hd.max(axis=0), 3).tolist(),
+                "min_satellites": self.nsat.min(axis=0).tolist()}
+
     def summary(self) -> dict:
         """JSON-ready headline numbers (PDOP/HDOP percentiles over all available place-times)."""
         ok = self.available
