@@ -17,6 +17,7 @@ from orbitwatch.effects.breakup import (
     classify_event,
     delta_v_ms,
     fragment_count,
+    next_simulated_base,
     simulate_breakup,
 )
 from orbitwatch.effects.orbits import RE_WGS72, apsides_km, rv_to_kepler
@@ -147,3 +148,8 @@ def test_cosmos_1408_count_and_spread(cosmos1408, cosmos1408_debris_2022, cosmos
                                 np.array([e.eccentricity for e in cosmos1408_debris_2022]))
     assert abs(np.median(perigee[alive]) - np.median(cat_pe)) < 100
     assert abs(np.median(apogee[alive]) - np.median(cat_ap)) < 100
+
+
+def test_successive_breakups_get_fresh_numbers():
+    assert next_simulated_base([25544, 43013]) == SIMULATED_NORAD_BASE
+    assert next_simulated_base([25544, 800000, 800417]) == 800418

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from orbitwatch.cli import app
@@ -27,10 +28,11 @@ def _catalog(tmp_path, shared_data):
     return path
 
 
+@pytest.mark.slow
 def test_breakup_json_and_plots(tmp_path, shared_data):
     cat = _catalog(tmp_path, shared_data)
     r = runner.invoke(app, ["simulate", "breakup", "--norad", "13552", "--kind", "asat", "--mass-kg", "2200",
-                            "--epoch", "2021-11-15T02:47:00", "--catalog", str(cat), "--days", "0.5",
+                            "--epoch", "2021-11-15T02:47:00", "--catalog", str(cat), "--days", "0.25",
                             "--plot-dir", str(tmp_path / "p"), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout.strip().splitlines()[-1])

@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """Break an object up (NASA standard breakup model) and assess the added risk to allied assets."""
-        from orbitwatch.effects.breakup import simulate_breakup
+        from orbitwatch.effects.breakup import next_simulated_base, simulate_breakup
         from orbitwatch.effects.risk import added_collision_risk, allied_assets
         from orbitwatch.errors import NotFound
 
@@ -122,7 +122,8 @@ def register(app: typer.Typer) -> None:
         mass = mass_kg or fact.get("mass_kg") or 1000.0
         cloud = simulate_breakup(parent, mass_kg=float(mass), kind=kind, impactor_mass_kg=impactor_mass,
                                  impact_speed_kms=impact_speed, epoch=_epoch(epoch), rng=seed,
-                                 elset_min_size_m=risk_min_cm / 100.0, object_type=fact.get("object_type"))
+                                 elset_min_size_m=risk_min_cm / 100.0, object_type=fact.get("object_type"),
+                                 norad_base=next_simulated_base(e.norad_id for e in elsets))
         out = cloud.summary()
         out["mass_source"] = "--mass-kg" if mass_kg else ("store" if fact.get("mass_kg") else "default 1000 kg")
         if not no_risk:

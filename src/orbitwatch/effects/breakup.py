@@ -29,6 +29,7 @@ Earth radius, Hoots & Roehrich 1980) and ``Cd = 2.2``. Fragments get synthetic c
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -314,6 +315,13 @@ def simulate_breakup(parent: ElementSet, *, mass_kg: float, kind: str = "collisi
         marking=_simulated(marking), seed=seed)
     _make_elsets(cloud, elset_min_size_m, norad_base)
     return cloud
+
+
+def next_simulated_base(existing_ids: Iterable[int]) -> int:
+    """First free synthetic catalogue number above every simulated object already in a world, so that
+    successive breakups in one exercise never reuse numbers."""
+    top = max((i for i in existing_ids if i >= SIMULATED_NORAD_BASE), default=SIMULATED_NORAD_BASE - 1)
+    return top + 1
 
 
 def _simulated(marking: Marking | None) -> Marking:
