@@ -317,9 +317,8 @@ class Exercise:
         a = Action(self.next_id("action"), ts, self.wall(), nation, username, kind, payload, result, ok, marking)
         self.actions.append(a)
         if ok:
-            # Proposals decided by this action, or red-cell reactions, are evaluated at the next step;
-            # a vote may decide at once (done inside record_vote).
-            pass
+            # Element sets released or tasked now are held now (red-cell reactions wait for the next step).
+            self._update_holders(ts)
         if err is not None and script_key is None:
             self.flush()
             raise err
