@@ -71,3 +71,13 @@ def test_taxonomy_and_planes():
     assert lost_ids_from_text("25544, 43013;1") == {25544, 43013, 1}
     with pytest.raises(ValueError):
         lost_ids_from_text("abc")
+
+
+def test_is_payload():
+    from orbitwatch.resilience.services import is_payload
+
+    deb = _sat(1, "COSMOS 1408 DEB", 500, 82, 0)
+    rb = _sat(2, "SL-14 R/B", 600, 82, 0)
+    sat = _sat(3, "ISS (ZARYA)", 420, 51, 0)
+    assert not is_payload(deb) and not is_payload(rb) and is_payload(sat)
+    assert not is_payload(sat, {3: "DEBRIS"})

@@ -169,12 +169,16 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
         db: DbOption = None,
     ) -> None:
-        """High-altitude nuclear detonation: prompt kills, belt attrition by day 30/90/365, lost services."""
+        """High-altitude nuclear detonation: prompt kills, belt attrition of the payloads by day 30/90/365,
+        lost services (debris and rocket bodies are left out of the attrition)."""
         from orbitwatch.effects.nuclear import simulate_detonation
+        from orbitwatch.resilience.services import is_payload
 
-        elsets, owners, _ = load_world(catalog, db)
+        elsets, owners, facts = load_world(catalog, db)
         when = _epoch(epoch) or max(e.epoch for e in elsets)
-        fx = simulate_detonation(elsets, lat=lat, lon=lon, alt_km=alt_km, yield_kt=yield_kt, epoch=when,
+        types = {k: v.get("object_type") for k, v in facts.items()}
+        payloads = [e for e in elsets if is_payload(e, types)]
+        fx = simulate_detonation(payloads, lat=lat, lon=lon, alt_km=alt_km, yield_kt=yield_kt, epoch=when,
                                  owners=owners)
         out = fx.summary()
         if plot is not None:

@@ -100,6 +100,17 @@ def classify(e: ElementSet) -> ServiceInfo:
     return ServiceInfo("OTHER", "OTHER", None)
 
 
+_NON_PAYLOAD = re.compile(r"(\bDEB\b|\bDEBRIS\b|R/B|\bAKM\b|\bPKM\b|PLATFORM|\bCOOLANT\b)")
+
+
+def is_payload(e: ElementSet, object_types: Mapping[int, str | None] | None = None) -> bool:
+    """A payload (satellite) rather than debris or a rocket body: the store's object type when known,
+    else the catalogue name (``DEB``, ``R/B``, ``AKM`` ... mark non-payloads)."""
+    if object_types and object_types.get(e.norad_id):
+        return str(object_types[e.norad_id]).upper() == "PAYLOAD"
+    return not _NON_PAYLOAD.search((e.object_name or "").upper())
+
+
 def gnss_system(e: ElementSet) -> str | None:
     """GPS / GALILEO / QZSS / GLONASS / BEIDOU / NAVIC, or None for anything else."""
     info = classify(e)
