@@ -118,8 +118,8 @@ def build_web_db(path: Path) -> tuple[str, dict[str, str], dict]:
     engine = open_engine(url)
     load_bundled(engine)
     epoch = demo_reference_epoch(engine) - timedelta(hours=1)
-    add_marked_object(engine, marked_elset(GBR_ONLY, "UKSAT SECRET", inc=97.5, raan=40.0, epoch=epoch),
-                      "SECRET//GBR EYES ONLY", "GBR", owner="UK", owner_nation="GBR")
+    gbr_es = marked_elset(GBR_ONLY, "UKSAT SECRET", inc=97.5, raan=40.0, epoch=epoch)
+    add_marked_object(engine, gbr_es, "SECRET//GBR EYES ONLY", "GBR", owner="UK", owner_nation="GBR")
     add_marked_object(engine, marked_elset(FRA_ONLY, "FRSAT SECRET", inc=98.2, raan=120.0, epoch=epoch),
                       "SECRET//FRA EYES ONLY", "FRA", owner="FR", owner_nation="FRA")
     add_marked_object(engine, marked_elset(GBR_FRA, "JOINT CONFIDENTIAL", inc=53.0, raan=200.0, epoch=epoch),
@@ -133,7 +133,10 @@ def build_web_db(path: Path) -> tuple[str, dict[str, str], dict]:
     identity.create_user(engine, "white-cell", nation="USA", clearance="SECRET",
                          roles=("exercise-control", "analyst"), password=PASSWORD)
     users["white-cell"] = PASSWORD
-    extras = {"alerts": seed_alerts(engine, epoch)}
+    from orbitwatch.formats.tle import format_tle
+
+    extras = {"alerts": seed_alerts(engine, epoch), "gbr_tle": format_tle(gbr_es, name_line=True),
+              "reference_epoch": epoch.timestamp()}
     engine.dispose()
     return url, users, extras
 
@@ -215,7 +218,7 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(5)
 
 
-def open_page(browser, web_node: WebNode, username: str | None, *, viewport=(1280, 800)):
+def open_page(browser, web_node: WebNode, username: str | None, *, viewport=(1100, 700)):
     """A fresh browser context (own cookies), logged in as ``username`` through the login form."""
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = ctx.new_page()

@@ -69,6 +69,10 @@ export class Globe {
     this.viewer = viewer;
     const scene = viewer.scene;
     scene.globe.enableLighting = false;
+    // Render on demand: every frame while the clock runs (time changes), only on changes when paused,
+    // so a paused picture costs no CPU/GPU (software-rendered clients and laptops on battery).
+    scene.requestRenderMode = true;
+    scene.maximumRenderTimeChange = 0.0;
     this.software = isSoftwareRenderer(viewer);
     this.setLite(lite === null ? this.software : lite);
     // The default double-click zooms onto an entity; we handle clicks ourselves.
@@ -97,6 +101,7 @@ export class Globe {
     if (s.moon) s.moon.show = !on;
     s.postProcessStages.fxaa.enabled = !on;
     s.globe.maximumScreenSpaceError = on ? 4 : 2;
+    s.requestRender();
   }
 
   setCatalog(catalog, { startUnix }) {
@@ -111,7 +116,7 @@ export class Globe {
     this.feeder = new PositionFeeder(catalog.snapshot, catalog.n, {
       onStale: () => this.onStatus('stale'),
       onError: (e) => this.onStatus('error', e),
-      onLoad: () => this.onStatus('loaded'),
+      onLoad: () => { this.viewer.scene.requestRender(); this.onStatus('loaded'); },
     });
     if (startUnix !== undefined) {
       const clock = this.viewer.clock;
@@ -155,6 +160,7 @@ export class Globe {
       styles[i * 2] = HIGHLIGHT_SIZE;
     }
     this.points.setStyle(colours, styles);
+    this.viewer.scene.requestRender();
     this._visibility && this._visibility();
   }
 
@@ -169,6 +175,7 @@ export class Globe {
     if (loc) {
       if (loc.id !== this.knotId) {
         this.points.setKnots(loc.a, loc.b, loc.h);
+        this.viewer.scene.requestRender();
         this.knotId = loc.id;
         this.knotRange = [loc.window.start + loc.k * loc.h, loc.window.start + (loc.k + 1) * loc.h];
       }
@@ -328,6 +335,7 @@ export class Globe {
     this.trackEntities = [];
     this._clearOrbitGeometry();
     this.trackInfo = null;
+    this.banner.clear('track');
   }
 
   _clearOrbitGeometry() {

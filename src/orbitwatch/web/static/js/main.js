@@ -249,6 +249,7 @@ function wireToolbar() {
   const runSearch = debounce(() => {
     applyFilters();
     const hits = app.catalog.search(search.value, 30);
+    app.lastSearch = { text: search.value, hits: hits.length };
     clear(results);
     results.hidden = hits.length === 0;
     for (const i of hits) {
