@@ -132,7 +132,8 @@ def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok) ->
     for vol, group in by_volume.items():
         result = screen(pool, start=datetime.fromtimestamp(start_ts, UTC), days=days,
                         threshold_km=vol.largest_km, primaries=[a.norad_id for a in group],
-                        volume="rtn-ellipsoid", rtn_km=(vol.radial_km, vol.along_km, vol.cross_km))
+                        volume="rtn-ellipsoid", rtn_km=(vol.radial_km, vol.along_km, vol.cross_km),
+                        with_pc=False)
         for c in result.events:
             a_id, o_id = (c.norad1, c.norad2) if c.norad1 in asset_ids else (c.norad2, c.norad1)
             if pair_ok is not None and not pair_ok(a_id, o_id):
@@ -140,8 +141,11 @@ def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok) ->
             rtn = np.array([c.r_km, c.t_km, c.n_km], dtype=float)
             if c.norad1 != a_id:  # screen reports object 2 relative to object 1
                 rtn = -rtn
-            out.append(Approach(a_id, o_id, c.tca.timestamp(), float(c.miss_km), tuple(map(float, rtn)),
-                                float(c.relative_speed_kms), float(vol.metric(rtn))))
+            tca = c.tca_unix or c.tca.timestamp()
+            # screen decided "inside" over the encounter (linear relative motion); the metric at TCA
+            # is reported, capped at 1 so that the approach counts as inside here too
+            out.append(Approach(a_id, o_id, float(tca), float(c.miss_km), tuple(map(float, rtn)),
+                                float(c.relative_speed_kms), min(float(vol.metric(rtn)), 1.0)))
     return out
 
 
@@ -269,7 +273,8 @@ class CoOrbital:
     """Co-orbital relation of ``object`` to ``asset`` over their histories.
 
     ``ranges`` are (unix s, closest approach over the following revolution in km) at each element-set
-    epoch of either object; ``trend_km_per_day`` the Theil-Sen slope of the last ``window`` ranges.
+    epoch of either object; ``trend_km_per_day`` the Theil-Sen slope of the last ``window`` ranges;
+    ``decreasing_sets`` the longest run of successive decreases.
     """
 
     asset: int
@@ -367,13 +372,12 @@ def co_orbital_analysis(asset_hist: Sequence[ElementSet], obj_hist: Sequence[Ele
 
         w = slice(max(0, r.size - window), r.size)
         trend = float(theilslopes(r[w], tt[w] / 86400.0)[0])
-        # successive decreases at the end of the series
-        for k in range(r.size - 1, 0, -1):
-            if r[k] < r[k - 1]:
-                dec += 1
-            else:
-                break
-    approaching = dec >= 3 or (r.size >= 3 and trend < 0 and r[-1] < r[max(0, r.size - window)])
+        # longest run of successive decreases (an approach that ends in a fly-by still counts)
+        run = 0
+        for k in range(1, r.size):
+            run = run + 1 if r[k] < r[k - 1] else 0
+            dec = max(dec, run)
+    approaching = bool(r.size >= 3 and trend < 0 and r[-1] < r[max(0, r.size - window)])
     near = r <= near_km
     near_span = tt[near].max() - tt[near].min() if near.sum() >= 3 else 0.0
     sustained = bool(dec >= 3 or (near.sum() >= 3 and near_span >= 86400.0))
@@ -386,8 +390,8 @@ def co_orbital_analysis(asset_hist: Sequence[ElementSet], obj_hist: Sequence[Ele
                      sustained, dv_close, mans, reducing)
 
 
-def _reduces_range(a_hist, o_hist, m: Manoeuvre, horizon_s: float = 3 * 86400.0) -> bool:
-    """Did manoeuvre ``m`` bring the object closer? Compare the closest approach over the next
+def _reduces_range(a_hist, o_hist, m: Manoeuvre, horizon_s: float = 86400.0) -> bool:
+    """Did manoeuvre ``m`` bring the object closer? Compare the mean distance to the asset over the next
     ``horizon_s`` predicted from the last pre-manoeuvre set with that from the first post set."""
     t_o = np.array([es.epoch_unix for es in o_hist])
     kb = int(np.searchsorted(t_o, m.start_ts, side="right") - 1)
@@ -396,8 +400,10 @@ def _reduces_range(a_hist, o_hist, m: Manoeuvre, horizon_s: float = 3 * 86400.0)
         return False
     t_ref = o_hist[ka].epoch_unix
     asset = a_hist[int(_latest_before(a_hist, np.array([t_ref]))[0])]
-    before = closest_over_revolution(o_hist[kb], asset, t_ref, samples=288, span_s=horizon_s)
-    after = closest_over_revolution(o_hist[ka], asset, t_ref, samples=288, span_s=horizon_s)
+    tt = t_ref + np.linspace(0.0, horizon_s, 97)
+    r, _ = _states(SatrecArray([satrec_of(o_hist[kb]), satrec_of(o_hist[ka]), satrec_of(asset)]), tt)
+    before = float(np.nanmean(np.linalg.norm(r[0] - r[2], axis=1)))
+    after = float(np.nanmean(np.linalg.norm(r[1] - r[2], axis=1)))
     return bool(np.isfinite(before) and np.isfinite(after) and after < before)
 
 
