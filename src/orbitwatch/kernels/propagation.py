@@ -176,7 +176,9 @@ def propagate_elsets(elsets: Sequence, jd: np.ndarray, fr: np.ndarray, *,
 
 
 def error_message(code: int) -> str:
-    """SGP4's own text for an error code."""
+    """SGP4's own text for an error code (7: orbitwatch's implausible-state check)."""
+    if int(code) == 7:
+        return "state below the Earth's surface or unbound (decayed object or element set far too old)"
     return SGP4_ERRORS.get(int(code), f"SGP4 error code {int(code)}")
 
 

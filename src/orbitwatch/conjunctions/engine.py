@@ -1,0 +1,261 @@
+"""The screening work units and where they run: this process, local processes, or a dask cluster.
+
+Work is partitioned by **time slice**: every unit gets the whole catalogue as compact TLE text (a
+few MB, sent once per worker) and one slice of the window, builds its own SGP4 knots for that slice,
+sweeps it, and returns only the candidate rows it found. Refinement units get the candidate guesses
+and return the refined states. Workers therefore exchange almost nothing: no trajectories cross the
+network, only element sets in and candidates out.
+
+The functions here are plain, picklable top-level functions so that
+:class:`concurrent.futures.ProcessPoolExecutor` and ``dask.distributed`` can both run them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from sgp4.api import Satrec
+
+from orbitwatch.kernels.interpolation import build_knots, jd_split
+from orbitwatch.kernels.propagation import satrec_from_portable
+from orbitwatch.kernels.spatial import Emitted, sweep
+
+MU_KM3_S2 = 398600.8
+
+# --- per-process catalogue cache -----------------------------------------------------------------
+
+_CATALOGUES: dict[str, list[Satrec]] = {}
+
+
+def catalogue_token(portables: Sequence[tuple]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for p in portables:
+        h.update(repr(p).encode())
+    return h.hexdigest()
+
+
+def install_catalogue(token: str, portables: Sequence[tuple]) -> None:
+    """Build (once per process) the Satrec objects of a catalogue."""
+    if token not in _CATALOGUES:
+        if len(_CATALOGUES) > 4:  # a long-lived worker serving many runs: keep memory bounded
+            _CATALOGUES.clear()
+        _CATALOGUES[token] = [satrec_from_portable(p) for p in portables]
+
+
+def satrecs(token: str, portables: Sequence[tuple] | None = None) -> list[Satrec]:
+    if token not in _CATALOGUES:
+        if portables is None:
+            raise RuntimeError(f"catalogue {token} is not installed in this process")
+        install_catalogue(token, portables)
+    return _CATALOGUES[token]
+
+
+# --- work units ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepParams:
+    """What a slice needs besides the catalogue. Times are UTC seconds since 1970."""
+
+    t_start: float  # window start; sample k is centred on t_start + (k + 0.5) * h
+    h: float  # sample interval (s)
+    d0: float  # screening distance (km)
+    tolerance_km: float  # knot interpolation tolerance
+    primaries_only: bool
+    steps: np.ndarray  # per-object knot step (s), from plan_steps
+    bounds: np.ndarray  # per-object analytic interpolation bound (km)
+
+
+@dataclass
+class SliceResult:
+    emitted: Emitted
+    first_failure: np.ndarray  # per object, UTC s of the first failed knot (+inf: none)
+    first_code: np.ndarray  # SGP4 error code of that failure
+    knots: int
+    seconds: dict[str, float]
+
+
+def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepParams, k_lo: int, k_hi: int,
+                active: np.ndarray, is_primary: np.ndarray, use_numba: bool | None = None) -> SliceResult:
+    """Knots for samples ``k_lo .. k_hi-1``, then the grid sweep over them."""
+    import time
+
+    t_a = time.perf_counter()
+    sats = satrecs(token, portables)
+    samples = params.t_start + (np.arange(k_lo, k_hi) + 0.5) * params.h
+    # Knots are laid from the first sample; a sample exactly on the last knot is handled by clamping.
+    ks = build_knots(sats, float(samples[0]), float(samples[-1]), tolerance_km=params.tolerance_km,
+                     plan=(params.steps, params.bounds))
+    t_b = time.perf_counter()
+    em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,
+               is_primary, params.primaries_only, params.d0, use_numba=use_numba)
+    em.k += k_lo
+    t_c = time.perf_counter()
+    first = ks.first_failure()
+    codes = np.zeros(len(sats), dtype=np.int64)
+    failed = np.flatnonzero(np.isfinite(first))
+    for i in failed:
+        seg = ks.err[ks.offset[i]:ks.offset[i] + ks.count[i]]
+        codes[i] = int(seg[np.flatnonzero(seg)[0]])
+    return SliceResult(em, first, codes, int(ks.count.sum()),
+                       {"knots": t_b - t_a, "sweep": t_c - t_b})
+
+
+def eval_states(sats: Sequence[Satrec], idx: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SGP4 states of objects ``idx`` at UTC seconds ``t`` (element-wise), grouped per object."""
+    n = len(idx)
+    r = np.full((n, 3), np.nan)
+    v = np.full((n, 3), np.nan)
+    e = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return r, v, e
+    order = np.argsort(idx, kind="stable")
+    si = idx[order]
+    jd, fr = jd_split(t[order])
+    cuts = np.flatnonzero(np.diff(si)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [n]])
+    rr = np.empty((n, 3))
+    vv = np.empty((n, 3))
+    ee = np.empty(n, dtype=np.int64)
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        ea, ra, va = sats[int(si[a])].sgp4_array(jd[a:b], fr[a:b])
+        ee[a:b] = ea
+        rr[a:b] = ra
+        vv[a:b] = va
+    r[order] = rr
+    v[order] = vv
+    e[order] = ee
+    return r, v, e
+
+
+@dataclass
+class Refined:
+    ok: np.ndarray
+    t: np.ndarray
+    r1: np.ndarray
+    v1: np.ndarray
+    r2: np.ndarray
+    v2: np.ndarray
+    code: np.ndarray
+
+
+def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray, j: np.ndarray,
+                   t_guess: np.ndarray, lo: np.ndarray, hi: np.ndarray, prune_km: float,
+                   max_iter: int = 12, tol_s: float = 1e-5) -> Refined:
+    """Newton iteration on g(t) = dr . dv = 0 with SGP4 itself, per guess, within ``[lo, hi]``.
+
+    g'(t) = |dv|^2 + dr . da with two-body accelerations (exact enough for quadratic convergence).
+    After the first evaluation, guesses whose linearised miss, less the curvature allowance over the
+    remaining time offset, exceeds ``prune_km`` are dropped: they cannot reach the threshold.
+    """
+    sats = satrecs(token, portables)
+    n = len(i)
+    t = t_guess.astype(np.float64).copy()
+    ok = np.ones(n, dtype=bool)
+    code = np.zeros(n, dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    live = np.arange(n)
+    accel = 2.0 * 0.0115
+    for it in range(max_iter):
+        if not len(live):
+            break
+        tl = t[live]
+        ra, va, ea = eval_states(sats, i[live], tl)
+        rb, vb, eb = eval_states(sats, j[live], tl)
+        bad = (ea != 0) | (eb != 0)
+        if bad.any():
+            ok[live[bad]] = False
+            code[live[bad]] = np.where(ea[bad] != 0, ea[bad], eb[bad])
+        dr = rb - ra
+        dv = vb - va
+        g = (dr * dv).sum(axis=1)
+        uu = (dv * dv).sum(axis=1)
+        na = np.linalg.norm(ra, axis=1)
+        nb = np.linalg.norm(rb, axis=1)
+        da = -MU_KM3_S2 * (rb / nb[:, None] ** 3 - ra / na[:, None] ** 3)
+        gp = uu + (dr * da).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(gp > 0, -g / gp, np.where(uu > 0, -g / uu, 0.0))
+        step = np.nan_to_num(step)
+        if it == 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tau = np.where(uu > 0, -g / uu, 0.0)
+            lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, g * g / uu, 0.0), 0.0))
+            reach = lin - 0.5 * accel * np.minimum(np.abs(tau), hi[live] - lo[live]) ** 2
+            far = reach > prune_km
+            ok[live[far]] = False
+        new_t = np.clip(tl + step, lo[live], hi[live])
+        conv = np.abs(new_t - tl) < tol_s
+        t[live] = new_t
+        done[live[conv]] = True
+        live = live[~conv & ok[live]]
+    # Final states at the converged times.
+    idx = np.flatnonzero(ok)
+    r1 = np.full((n, 3), np.nan)
+    v1 = np.full((n, 3), np.nan)
+    r2 = np.full((n, 3), np.nan)
+    v2 = np.full((n, 3), np.nan)
+    if len(idx):
+        a, av, ae = eval_states(sats, i[idx], t[idx])
+        b, bv, be = eval_states(sats, j[idx], t[idx])
+        r1[idx], v1[idx], r2[idx], v2[idx] = a, av, b, bv
+        bad = (ae != 0) | (be != 0)
+        ok[idx[bad]] = False
+    return Refined(ok, t, r1, v1, r2, v2, code)
+
+
+# --- executors -----------------------------------------------------------------------------------
+
+class LocalExecutor:
+    """Runs work units in this process (``workers=1``) or in a pool of local processes."""
+
+    def __init__(self, token: str, portables: Sequence[tuple], workers: int):
+        self.token = token
+        self.portables = portables
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        install_catalogue(token, portables)
+
+    def __enter__(self) -> LocalExecutor:
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=install_catalogue,
+                                             initargs=(self.token, list(self.portables)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, fn: Callable, arglists: list[tuple], on_done: Callable[[int], None] | None = None) -> list:
+        if self._pool is None:
+            out = []
+            for n, args in enumerate(arglists):
+                out.append(fn(self.token, None, *args))
+                if on_done:
+                    on_done(n + 1)
+            return out
+        futures = [self._pool.submit(fn, self.token, None, *args) for args in arglists]
+        results = []
+        for n, f in enumerate(futures):
+            results.append(f.result())
+            if on_done:
+                on_done(n + 1)
+        return results
+
+
+def split_evenly(n: int, parts: int) -> list[tuple[int, int]]:
+    parts = max(1, min(parts, n)) if n else 1
+    b = np.linspace(0, n, parts + 1).astype(int)
+    return [(int(x), int(y)) for x, y in zip(b[:-1], b[1:], strict=True) if y > x]
+
+
+def slice_plan(n_samples: int, workers: int, h: float, max_slice_s: float = 6 * 3600.0) -> list[tuple[int, int]]:
+    """Sample ranges per slice: at least two per worker for balance, at most ``max_slice_s`` long."""
+    per = max(1, int(max_slice_s // h))
+    parts = max(2 * workers, math.ceil(n_samples / per))
+    return split_evenly(n_samples, parts)
