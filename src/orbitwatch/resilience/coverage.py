@@ -11,7 +11,8 @@ Metrics over a time window sampled every ``step_s``:
 - ``max_gap_s``: the longest uncovered interval at any point (gaps touching the window edges are
   truncated by the window, so the window must be long compared with the revisit);
 - ``mean_gap_s``: area-weighted mean of each point's mean gap duration;
-- ``mean_revisit_s``: area-weighted mean of window / number of accesses (time between pass starts).
+- ``mean_revisit_s``: area-weighted mean of window / number of accesses (time between pass starts;
+  0 for a point that is never uncovered; points never covered are left out and counted apart).
 
 Work is restricted to the satellites that can see the region at each step (a spherical-cap test on
 each satellite's footprint), so mega-constellations over one nation stay cheap.
@@ -64,8 +65,8 @@ class CoverageResult:
         w = self.grid.weights
         frac = self.covered.mean(axis=1)
         acc = st["accesses"]
-        with np.errstate(divide="ignore"):
-            revisit = np.where(acc > 0, self.window_s / np.maximum(acc, 1), np.inf)
+        # time between the starts of successive accesses; 0 where the point is never uncovered
+        revisit = np.where(st["gaps"] == 0, 0.0, np.where(acc > 0, self.window_s / np.maximum(acc, 1), np.inf))
         finite = np.isfinite(revisit)
         return {
             "label": self.label, "satellites": len(self.norad_ids), "serving": len(self.serving_ids),
