@@ -80,3 +80,11 @@ def test_groups_share_geometry_and_union():
     assert np.array_equal(res["all"].nview, res["a"].nview + res["b"].nview)
     assert res["all"].summary()["percent_coverage"] >= res["a"].summary()["percent_coverage"]
     assert set(res["a"].serving_ids) <= {10, 11, 12, 13}
+
+
+def test_three_geo_satellites_cover_the_equator_continuously():
+    geos = [_circular(50 + k, 35786.0 - 8.0, ma=120.0 * k) for k in range(3)]
+    grid = Grid(np.array([0.0, 0.0, 0.0]), np.array([0.0, 100.0, -130.0]), np.ones(3), 1.0)
+    s = coverage(geos, grid, start=T0, hours=6, step_s=600, min_elevation_deg=5).summary()
+    assert s["percent_coverage"] == 100.0
+    assert s["max_gap_s"] == 0.0 and s["mean_revisit_s"] == 0.0
