@@ -135,7 +135,7 @@ def _layout() -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray, dict[str, 
     put(range(o + 63, o + 68), _BLANK | _DIG)
     # Number heads read left to right must be blanks, at most one sign, digits.
     heads = [(20, 23), (64, 68), (o + 8, o + 11), (o + 17, o + 20), (o + 34, o + 37), (o + 43, o + 46),
-             (o + 52, o + 54), (o + 63, o + 68)]
+             (o + 52, o + 54), (o + 63, o + 68), (3, 7), (o + 3, o + 7)]  # the last two: catalogue tails
     pairs = [(c, c + 1) for a, b in heads for c in range(a, b - 1)]
     # Mantissas: digit columns and their powers of ten, one column of the weight matrix per field.
     fields = {  # name: (first column, last column + 1); points are skipped (their digit value is 0)
@@ -349,12 +349,15 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
         return (sign * (col(name) / 1e5)) * _POW10[expo + _POW10_OFFSET]
 
     def catno(c0: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-        letter = _ALPHA5[w[:, c0]]
-        tail_digits = ((w[:, c0 + 1:c0 + 5] >= 48) & (w[:, c0 + 1:c0 + 5] <= 57)).all(1)
-        plain_no = (_ORDER[w[:, c0:c0 + 5]] <= 2).all(1) & (np.diff(_ORDER[w[:, c0:c0 + 5]], axis=1) >= 0
-                                                           ).all(1) & (w[:, c0 + 4] >= 48)
-        value = col(name).astype(np.int64) + np.where(letter >= 0, letter * 10000, 0)
-        return value, np.where(letter >= 0, tail_digits, plain_no)
+        # Five digits after optional blanks ("    5" in old catalogues), or Alpha-5: a letter (no I, O)
+        # and four digits. The tail's blanks-then-digits order is part of the global head check.
+        head = w[:, c0]
+        letter = _ALPHA5[head]
+        is_letter = _BITS[head] == _LETTER
+        first_tail = w[:, c0 + 1]
+        ok = (_BITS[w[:, c0 + 4]] == _DIG) & np.where(
+            is_letter, (letter >= 0) & (_BITS[first_tail] == _DIG), _ORDER[head] <= _ORDER[first_tail])
+        return col(name).astype(np.int64) + np.where(letter >= 0, letter * 10000, 0), ok
 
     norad1, ok1 = catno(2, "cat1")
     norad2, ok2 = catno(71, "cat2")
