@@ -134,10 +134,16 @@ def register(app: typer.Typer) -> None:
                                         threshold_km=threshold_km, owners=owners)
             out["risk"] = risk.summary()
         if plot_dir is not None:
-            from orbitwatch.effects import plots
+            import numpy as np
 
+            from orbitwatch.effects import plots
+            from orbitwatch.effects.orbits import apsides_km
+
+            pe, ap = apsides_km(np.array([e.mean_motion for e in elsets]), np.array([e.eccentricity for e in elsets]))
+            leo = (ap < 2500) & (pe > 100)
             out["plots"] = [str(plots.gabbard(cloud, plot_dir / "gabbard.png")),
-                            str(plots.altitude_density(cloud, plot_dir / "altitude_density.png"))]
+                            str(plots.altitude_density(cloud, plot_dir / "altitude_density.png",
+                                                       background=(pe[leo], ap[leo]) if leo.sum() > 1 else None))]
         if json_out:
             emit_json(clean(out))
             return

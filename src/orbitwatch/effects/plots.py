@@ -53,8 +53,17 @@ def gabbard(cloud: BreakupCloud, path: str | Path, *, min_size_m: float = 0.1,
     ax.scatter(cloud.period_min[sel], cloud.perigee_km[sel], s=3, c="tab:blue", label="perigee")
     ax.set_xlabel("period (min)")
     ax.set_ylabel("altitude (km)")
+    beyond = ""
+    if sel.sum() > 20:  # keep the 'X' readable: a few escape-like fragments would squash it
+        p_hi = float(np.percentile(cloud.period_min[sel], 98))
+        a_hi = float(np.percentile(cloud.apogee_km[sel], 98))
+        n_out = int(np.count_nonzero((cloud.period_min[sel] > p_hi) | (cloud.apogee_km[sel] > a_hi)))
+        lo = float(np.min(cloud.period_min[sel]))
+        ax.set_xlim(lo - 0.5, p_hi + 0.05 * (p_hi - lo) + 0.5)
+        ax.set_ylim(min(0.0, float(np.min(cloud.perigee_km[sel]))), a_hi * 1.05)
+        beyond = f" ({n_out} beyond the axes)" if n_out else ""
     ax.set_title(f"Gabbard diagram: {cloud.parent_name or cloud.parent_norad} {cloud.kind}, "
-                 f"{int(sel.sum())} fragments >= {min_size_m * 100:g} cm")
+                 f"{int(sel.sum())} fragments >= {min_size_m * 100:g} cm{beyond}")
     ax.grid(alpha=0.3)
     ax.legend(markerscale=4, fontsize=8)
     return _save(fig, path, banner)
