@@ -48,6 +48,19 @@ def test_breakup_json_and_plots(tmp_path, shared_data):
     assert (tmp_path / "p" / "altitude_density.png").stat().st_size > 10_000
 
 
+def test_breakup_writes_omm_that_reads_back(tmp_path, shared_data):
+    from orbitwatch.resilience.catalog import load_elsets
+
+    cat = _catalog(tmp_path, shared_data)
+    r = runner.invoke(app, ["simulate", "breakup", "--norad", "13552", "--kind", "explosion", "--mass-kg", "2200",
+                            "--catalog", str(cat), "--no-risk", "--out", str(tmp_path / "frags.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    back, errors = load_elsets(tmp_path / "frags.csv")
+    assert not errors and len(back) == out["element_sets"]
+    assert min(e.norad_id for e in back) == 800_000
+
+
 def test_breakup_unknown_object(tmp_path, shared_data):
     cat = _catalog(tmp_path, shared_data)
     r = runner.invoke(app, ["simulate", "breakup", "--norad", "1", "--catalog", str(cat), "--json"])

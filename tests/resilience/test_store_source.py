@@ -34,6 +34,20 @@ def test_store_gives_elsets_owners_and_mass(db_url, shared_data):
     assert out["parent_mass_kg"] == 2030.0 and out["mass_source"] == "store"
     # explosion: N(>10 cm) = 6·10^1.6 ≈ 239 (Poisson)
     assert 180 < out["fragments_over_10cm"] < 300
+    # --store: the fragments join the catalogue as SIMULATED debris with mass and hard-body radius
+    r = runner.invoke(app, ["simulate", "breakup", "--norad", str(gps[0].norad_id), "--kind", "explosion",
+                            "--no-risk", "--store", "--json", "--db", db_url])
+    assert r.exit_code == 0, r.output
+    stored = json.loads(r.stdout)["stored"]
+    assert stored["accepted"] > 0 and "SIMULATED" in stored["marking"]
+    elsets, owners, facts = elsets_from_store(db_url)
+    frags = [e for e in elsets if e.norad_id >= 800_000]
+    assert len(frags) == json.loads(r.stdout)["element_sets"]
+    assert all(facts[e.norad_id]["object_type"] == "DEBRIS" and facts[e.norad_id]["hbr_m"] > 0 for e in frags)
+    # a second breakup numbers its fragments after the first one's
+    r2 = runner.invoke(app, ["simulate", "breakup", "--norad", str(gps[1].norad_id), "--kind", "explosion",
+                             "--no-risk", "--json", "--db", db_url])
+    assert json.loads(r2.stdout)["norad_range"][0] == max(e.norad_id for e in frags) + 1
 
 
 def test_empty_store_says_what_to_do(sqlite_url):

@@ -96,6 +96,10 @@ def register(app: typer.Typer) -> None:
         risk_min_cm: Annotated[float, typer.Option("--risk-min-size-cm", help="Fragments screened for risk "
                                                                               "(>= this size).")] = 10.0,
         no_risk: Annotated[bool, typer.Option("--no-risk", help="Skip the 30-day risk screening.")] = False,
+        store: Annotated[bool, typer.Option("--store", help="Add the fragments to the store (--db) as "
+                                                            "SIMULATED objects.")] = False,
+        out_file: Annotated[Path | None, typer.Option("--out", help="Write the fragment element sets as OMM "
+                                                                    "(.csv = CelesTrak CSV, else KVN).")] = None,
         assets_opt: Annotated[str | None, typer.Option("--assets", help="Limit the allied assets screened: "
                                                                         "providers (USA,GBR,EU) and/or NORAD ids "
                                                                         "(default: every allied payload).")] = None,
@@ -126,6 +130,23 @@ def register(app: typer.Typer) -> None:
                                  norad_base=next_simulated_base(e.norad_id for e in elsets))
         out = cloud.summary()
         out["mass_source"] = "--mass-kg" if mass_kg else ("store" if fact.get("mass_kg") else "default 1000 kg")
+        if out_file is not None:
+            from orbitwatch.formats.omm import format_omm_csv, format_omm_kvn
+
+            text = (format_omm_csv(cloud.elsets) if out_file.suffix.lower() == ".csv"
+                    else format_omm_kvn(cloud.elsets, originator="ORBITWATCH SIMULATED"))
+            out_file.write_text(text)
+            out["out"] = str(out_file)
+        if store:
+            from orbitwatch.settings import database_url
+            from orbitwatch.store.engine import open_engine
+            from orbitwatch.store.ingest import ingest_records
+
+            engine = open_engine(database_url(db))
+            rep = ingest_records(engine, [*cloud.elsets, *cloud.satcat_records()], source="simulate:breakup",
+                                 marking=cloud.marking, fmt="simulated")
+            engine.dispose()
+            out["stored"] = {"accepted": rep.accepted, "duplicates": rep.duplicates, "marking": str(cloud.marking)}
         if not no_risk:
             types = {k: v.get("object_type") for k, v in facts.items() if v.get("object_type")}
             assets = [a for a in allied_assets(elsets, owners, types or None) if a.norad_id != norad]

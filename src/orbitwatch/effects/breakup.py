@@ -190,6 +190,16 @@ class BreakupCloud:
     def fragment_norads(self) -> list[int]:
         return [e.norad_id for e in self.elsets]
 
+    def satcat_records(self) -> list:
+        """One SATCAT record per element set: DEBRIS, the fragment's mass and a hard-body radius of
+        half its characteristic length (what the store keeps for Pc)."""
+        from orbitwatch.formats.records import SatcatRecord
+
+        return [SatcatRecord(norad_id=e.norad_id, object_name=e.object_name, object_type="DEBRIS",
+                             mass_kg=round(float(self.mass_kg[i]), 6), hbr_m=round(float(self.lc_m[i]) / 2, 4),
+                             source_format="simulated")
+                for e, i in zip(self.elsets, self.elset_index, strict=True)]
+
     def summary(self) -> dict:
         big = self.lc_m >= 0.1
         sel = big & self.in_orbit
