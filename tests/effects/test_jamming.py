@@ -56,3 +56,15 @@ def test_airborne_jammer_is_power_limited():
     assert m.denied_area_km2 == pytest.approx(math.pi * ground_r ** 2, rel=0.06)
     js_at_centre = m.js_db[np.unravel_index(np.argmax(m.js_db), m.js_db.shape)]
     assert js_at_centre == pytest.approx(js_ratio_db(0.0, 10.0), abs=0.5)
+
+
+def test_region_share_denied():
+    from orbitwatch.resilience.regions import bbox_region
+
+    m = jamming_map(50.0, 10.0, eirp_dbw=10.0, alt_m=10.0)
+    assert m.denied_at(np.array([50.0, 50.0]), np.array([10.0, 12.0])).tolist() == [True, False]
+    # a 1x1 degree box around the jammer: the denied disc of radius ~18.9 km over the box's area
+    box = bbox_region("9.5,49.5,10.5,50.5")
+    grid = box.grid(0.01)
+    share = m.region_share_denied(grid)
+    assert share == pytest.approx(m.denied_area_km2 / grid.area_km2.sum(), rel=0.1)

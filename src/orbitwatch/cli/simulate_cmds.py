@@ -240,6 +240,8 @@ def register(app: typer.Typer) -> None:
         tolerance_db: Annotated[float, typer.Option("--tolerance-db", help="Receiver J/S tolerance (dB).")] = 24.0,
         receiver_alt_m: Annotated[float, typer.Option("--receiver-alt-m", help="Receiver height (m).")] = 2.0,
         signal_dbw: Annotated[float, typer.Option("--signal-dbw", help="GNSS received power (dBW).")] = -158.5,
+        region: Annotated[str | None, typer.Option("--region", help="Also report the share of this region "
+                                                                    "(trigraph or W,S,E,N) denied.")] = None,
         plot: Annotated[Path | None, typer.Option("--plot", help="J/S map PNG.")] = None,
         json_out: JsonOption = False,
     ) -> None:
@@ -250,6 +252,13 @@ def register(app: typer.Typer) -> None:
                         receiver_alt_m=receiver_alt_m, signal_dbw=signal_dbw)
         out = m.summary()
         out["data_mode"] = "SIMULATED"
+        if region:
+            from orbitwatch.resilience.regions import get_region
+
+            reg = get_region(region)
+            grid = reg.grid(min(0.1, max(m.step_deg, 0.02)))
+            out["region"] = {"name": reg.name, "share_denied": round(m.region_share_denied(grid), 6),
+                             "area_km2": round(float(grid.area_km2.sum()), 0)}
         if plot is not None:
             from orbitwatch.effects import plots
 
@@ -262,5 +271,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"  radio horizon {out['radio_horizon_km']} km, free-space denial range "
                       f"{out['free_space_denial_km']} km -> denied out to {out['max_denied_range_km']} km, "
                       f"{out['denied_area_km2']:,.0f} km²")
+        if region:
+            console.print(f"  {out['region']['name']}: {100 * out['region']['share_denied']:.3f} % of the area denied")
         if plot is not None:
             console.print(f"  plot: {out['plot']}")

@@ -95,6 +95,22 @@ class JammingMap:
         d = great_circle_km(self.jammer_lat, self.jammer_lon, la[self.denied], lo[self.denied])
         return float(d.max())
 
+    def denied_at(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Whether receivers at these points are denied (nearest map cell; False outside the map)."""
+        lat = np.asarray(lat, dtype=float)
+        lon = (np.asarray(lon, dtype=float) + 180.0) % 360.0 - 180.0
+        i = np.rint((lat - self.lat[0]) / self.step_deg).astype(int)
+        dlon = (lon - self.lon[0] + 180.0) % 360.0 - 180.0
+        j = np.rint(dlon / self.step_deg).astype(int)
+        inside = (i >= 0) & (i < self.lat.size) & (j >= 0) & (j < self.lon.size)
+        out = np.zeros(lat.shape, dtype=bool)
+        out[inside] = self.denied[i[inside], j[inside]]
+        return out
+
+    def region_share_denied(self, grid) -> float:
+        """Area share of a region grid (``resilience.regions.Grid``) where GNSS is denied."""
+        return float(np.sum(grid.weights * self.denied_at(grid.lat, grid.lon)))
+
     def summary(self) -> dict:
         return {
             "jammer": {"lat": self.jammer_lat, "lon": self.jammer_lon, "alt_m": self.jammer_alt_m,
