@@ -1,0 +1,129 @@
+"""Screening against constructed geometry, the classic traps, and SGP4 itself."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from brute_force_screen import _refine
+from geometry import EPOCH, crossing_pair, elset
+
+from orbitwatch.conjunctions.screen import screen
+from orbitwatch.errors import ValidationError
+from orbitwatch.formats.tle import read_tle
+from orbitwatch.kernels.propagation import satrec_of
+
+ONE_MS = 1e-3
+ONE_M_KM = 1e-3
+
+
+def _by_pair(events):
+    out = {}
+    for ev in events:
+        out.setdefault((ev.norad1, ev.norad2), []).append(ev)
+    return out
+
+
+def test_constructed_crossing_is_found_every_revolution():
+    a, b = crossing_pair(3000.0)
+    res = screen([a, b], start=EPOCH, days=0.5, threshold_km=10.0, workers=1, with_pc=False)
+    # the planes cross at two antipodal points, and the mirror-image phasing meets at both:
+    # every half revolution, from 3000 s - P/2 on
+    half = 86400.0 / 15.2 / 2
+    expected = [3000.0 + k * half for k in range(-1, 15)]
+    assert len(res.events) == 16
+    sa, sb = satrec_of(a), satrec_of(b)
+    for k, (ev, t_design) in enumerate(zip(res.events, expected, strict=True)):
+        assert (ev.norad1, ev.norad2) == (90001, 90002)
+        # the construction ignores SGP4's short-period terms: TCA within seconds, miss within km
+        # (the designed crossing < 6 km; the antipodal one, less symmetric in those terms, < 10 km)
+        # (SGP4's secular J2 terms make the true period ~1.6 s longer than 86400/n: allow 2 s per pass)
+        assert abs(ev.tca_unix - EPOCH.timestamp() - t_design) < 5.0 + 2.0 * k
+        assert ev.miss_km < (6.0 if k % 2 else 10.0)
+        # ... and the refinement sits on SGP4's own minimum (scipy Brent on SGP4 distance)
+        t_ref, d_ref = _refine(sa, sb, ev.tca_unix - 2.0, ev.tca_unix + 2.0)
+        assert abs(ev.tca_unix - t_ref) < ONE_MS
+        assert abs(ev.miss_km - d_ref) < ONE_M_KM
+        assert ev.tca.microsecond % 1000 == 0  # reported to the millisecond
+        assert abs(np.linalg.norm(np.subtract(ev.r2, ev.r1)) - ev.miss_km) < 1e-9
+        assert abs(np.hypot(np.hypot(ev.r_km, ev.t_km), ev.n_km) - ev.miss_km) < 1e-6
+        assert 5.0 < ev.relative_speed_kms < 8.0  # 60 degrees between the planes at 53 degrees
+        assert ev.flags == ()
+
+
+def test_threshold_is_respected():
+    a, b = crossing_pair(3000.0)
+    res = screen([a, b], start=EPOCH, days=0.5, threshold_km=4.0, workers=1, with_pc=False)
+    assert res.events == []
+
+
+def test_co_located_pair_reported_once():
+    a = elset(91001, n=15.5, ma=10.0)
+    b = elset(91002, n=15.5, ma=10.01)  # 0.01 degree behind: ~1.2 km, docked-like
+    res = screen([a, b], start=EPOCH, days=1.0, threshold_km=5.0, workers=1, with_pc=False)
+    assert len(res.events) == 1
+    ev = res.events[0]
+    assert "co-located" in ev.flags and "slow-relative-motion" in ev.flags
+    assert 0.5 < ev.miss_km < 2.0
+
+
+def test_geo_slow_relative_motion():
+    # two GEO objects drifting past each other at ~1 m/s
+    a = elset(92001, n=1.00273, e=0.0002, i=0.05, raan=80.0, argp=0.0, ma=100.0)
+    b = elset(92002, n=1.00270, e=0.0002, i=0.06, raan=80.0, argp=0.0, ma=100.02)
+    res = screen([a, b], start=EPOCH, days=3.0, threshold_km=20.0, workers=1, with_pc=False)
+    assert res.events
+    for ev in res.events:
+        assert ev.relative_speed_kms < 0.1
+        assert "slow-relative-motion" in ev.flags
+        t_ref, d_ref = _refine(satrec_of(a), satrec_of(b), ev.tca_unix - 600.0, ev.tca_unix + 600.0)
+        assert abs(ev.miss_km - d_ref) < ONE_M_KM
+
+
+def test_decay_mid_window_is_a_flag_not_an_error():
+    a, b = crossing_pair(3000.0)
+    doomed = elset(93001, n=16.3, e=0.001, bstar=0.05)  # ~200 km: re-enters within the window
+    res = screen([a, b, doomed], start=EPOCH, days=2.0, threshold_km=10.0, workers=1, with_pc=False)
+    assert 93001 in res.flags
+    assert "SGP4 error" in res.flags[93001]
+    assert len(_by_pair(res.events)[(90001, 90002)]) > 40
+
+
+def test_one_vs_all_equals_all_vs_all_restricted(shared_data):
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    with gzip.open(path, "rt") as fh:
+        elsets = [e for e in read_tle(fh) if not hasattr(e, "reason")]
+    busy = [e for e in elsets if 700 < e.semi_major_axis_km * (1 - e.eccentricity) - 6378 < 900][:400]
+    start = busy[0].epoch.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    full = screen(busy, start=start, days=0.25, threshold_km=25.0, workers=1, with_pc=False)
+    primaries = {e.norad1 for e in full.events[:3]} | {busy[5].norad_id}
+    one = screen(busy, start=start, days=0.25, threshold_km=25.0, primaries=primaries, workers=1, with_pc=False)
+    want = sorted((min(e.norad1, e.norad2), max(e.norad1, e.norad2), round(e.tca_unix, 3))
+                  for e in full.events if e.norad1 in primaries or e.norad2 in primaries)
+    got = sorted((min(e.norad1, e.norad2), max(e.norad1, e.norad2), round(e.tca_unix, 3)) for e in one.events)
+    assert got == want and got
+    assert all(e.norad1 in primaries for e in one.events)
+
+
+def test_rtn_volumes():
+    a, b = crossing_pair(3000.0, dnode=2.0)  # nearly co-planar: a slow, mostly along-track pass
+    ell = screen([a, b], start=EPOCH, days=0.1, volume="rtn-ellipsoid", rtn_km=(10.0, 50.0, 10.0), workers=1,
+                 with_pc=False)
+    box = screen([a, b], start=EPOCH, days=0.1, volume="rtn-box", rtn_km=(10.0, 50.0, 10.0), workers=1,
+                 with_pc=False)
+    assert len(box.events) >= len(ell.events) >= 1
+    for ev in ell.events:
+        assert abs(ev.r_km) <= 10.0 + 1e-9 or abs(ev.n_km) <= 10.0
+    with pytest.raises(ValidationError, match="rtn_km"):
+        screen([a, b], start=EPOCH, days=0.1, volume="rtn-box", workers=1)
+    with pytest.raises(ValidationError, match="volume"):
+        screen([a, b], start=EPOCH, days=0.1, volume="cube", workers=1)
+
+
+def test_duplicates_keep_the_newest_element_set():
+    a, b = crossing_pair(3000.0)
+    stale = elset(90002, n=14.0, epoch=EPOCH - timedelta(days=3))
+    res = screen([a, stale, b], start=EPOCH, days=0.1, threshold_km=10.0, workers=1, with_pc=False)
+    assert len(res.events) == 3  # 0.1 day: 157 s, 3000 s and 5842 s
