@@ -142,21 +142,25 @@ def build_web_db(path: Path) -> tuple[str, dict[str, str], dict]:
 
 
 def seed_alerts(engine, epoch: datetime) -> dict:
-    """Alerts marked for specific nations, when the threats package stores alerts (else empty)."""
+    """Two proximity alerts, one marked GBR EYES ONLY and one FRA EYES ONLY (empty when the threats
+    package does not store alerts in this build)."""
     try:
-        from orbitwatch.threats import alerts as alerts_mod
+        from orbitwatch.threats.alerts import Alert, save_alerts
     except ImportError:
         return {}
-    store = getattr(alerts_mod, "store_alerts", None) or getattr(alerts_mod, "save_alerts", None)
-    make = getattr(alerts_mod, "make_test_alert", None)
-    if store is None or make is None:
-        return {}
-    gbr = make(kind="proximity", severity="HIGH", title="GBR-only approach", objects=[GBR_ONLY, GBR_FRA],
-               marking="SECRET//GBR EYES ONLY", epoch=epoch)
-    fra = make(kind="proximity", severity="MEDIUM", title="FRA-only approach", objects=[FRA_ONLY, GBR_FRA],
-               marking="SECRET//FRA EYES ONLY", epoch=epoch)
-    store(engine, [gbr, fra])
-    return {"GBR": "GBR-only approach", "FRA": "FRA-only approach"}
+    from orbitwatch.markings import Marking
+
+    ts = epoch.timestamp() + 3600
+    made = []
+    for nation, own, sev in (("GBR", GBR_ONLY, "high"), ("FRA", FRA_ONLY, "medium")):
+        title = f"{nation}-only approach to {own}"
+        made.append(Alert("proximity", sev, title, f"proximity:{own}:{GBR_FRA}", [own, GBR_FRA],
+                          Marking.parse(f"SECRET//{nation} EYES ONLY"),
+                          {"asset": own, "object": GBR_FRA, "closest_km": 4.2, "tca": epoch.isoformat(),
+                           "state": "DETECTED", "sustained": True}, event_ts=ts, state="DETECTED"))
+    with engine.begin() as conn:
+        save_alerts(conn, made)
+    return {"GBR": made[0].title, "FRA": made[1].title}
 
 
 def _serve_command(db_url: str, port: int) -> list[str]:

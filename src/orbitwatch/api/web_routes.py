@@ -517,3 +517,87 @@ def _exercise_api_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+# -- exercise console: the white cell's board ------------------------------------------------------
+# The exercise routes (orbitwatch.api.exercise_routes) serve players and the clock; the console also
+# needs the white cell's view of every nation and a "fire this inject now" control. Both read the live
+# exercise the same way those routes do (and are white-cell only: they show what every nation holds).
+ExerciseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="exercise id")]
+InjectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _white_cell_exercise(state, user: Principal, where, eid: int):
+    from orbitwatch.api.exercise_routes import WHITE_CELL, _live, _visible
+    from orbitwatch.errors import PermissionDenied
+
+    if not user.has_role(*WHITE_CELL):
+        raise PermissionDenied("this needs the exercise-control role")
+    ex, lk = _live(state, eid)
+    _visible(ex, user, where)
+    return ex, lk
+
+
+@router.get("/exercises/{eid}/nations", summary="White cell: every nation's state of play",
+            responses=problem_responses(403, 404))
+def exercise_nations(eid: ExerciseId, state: State, user: CurrentUser, where: ReadFilter) -> dict:
+    """Per participating nation: alerts and messages received, how many it acknowledged, its actions
+    (count, last, failures), its votes, and its lost assets; plus the MSEL with each inject's status."""
+    from orbitwatch.exercise.times import iso
+
+    ex, lk = _white_cell_exercise(state, user, where, eid)
+    with lk:
+        nations = {n: {"nation": n, "alerts": 0, "messages": 0, "proposals": 0, "acknowledged": 0, "actions": 0,
+                       "failed_actions": 0, "last_action": None, "last_action_kind": None, "votes": 0,
+                       "assets": len(ex.world.assets.get(n, [])), "assets_lost": 0}
+                   for n in ex.participants}
+        for d in ex.deliveries:
+            row = nations.get(d.nation)
+            if row is not None and d.item_type in ("alert", "message", "proposal"):
+                row[d.item_type + "s"] += 1
+        for a in ex.actions:
+            row = nations.get(a.nation)
+            if row is None:
+                continue
+            row["actions"] += 1
+            row["failed_actions"] += 0 if a.ok else 1
+            row["last_action"], row["last_action_kind"] = iso(a.sim_ts), a.kind
+            if a.kind == "acknowledge" and a.ok:
+                row["acknowledged"] += 1
+            if a.kind == "vote" and a.ok:
+                row["votes"] += 1
+        for n, lost in ex.world.lost_assets().items():
+            if n in nations:
+                nations[n]["assets_lost"] = len(lost)
+        msel = []
+        for inj in ex.scenario.msel:
+            st = ex.injects[inj.id]
+            msel.append({"id": inj.id, "kind": getattr(inj, "kind", None), "title": inj.title, "at": inj.at,
+                         "after": inj.after, "red_cell": inj.red_cell, "to": inj.to, **st.as_dict()})
+        return {"id": ex.eid, "sim_time": iso(ex.sim_ts), "status": ex.status, "marking": str(ex.banner),
+                "nations": list(nations.values()), "msel": msel}
+
+
+@router.post("/exercises/{eid}/injects/{inject_id}/fire", summary="White cell: fire a pending inject now",
+             responses=problem_responses(403, 404, 409))
+def fire_inject(eid: ExerciseId, inject_id: InjectId, state: State, user: CurrentUser, where: ReadFilter
+                ) -> JSONResponse:
+    """Fire a pending inject at the current simulated time (as a red-cell rule would), recorded as
+    forced. Already fired or cancelled injects answer 409."""
+    ex, lk = _white_cell_exercise(state, user, where, eid)
+    with lk:
+        inj = ex.scenario.inject(inject_id)
+        if inj is None:
+            raise NotFound(f"inject {inject_id} not found")
+        st = ex.injects[inject_id]
+        if st.status != "pending":
+            return problem(409, f"inject {inject_id} is {st.status}, not pending",
+                           type_="urn:orbitwatch:problem:inject-not-pending")
+        fire = getattr(ex, "fire_inject", None)
+        if callable(fire):
+            fire(inject_id)
+        else:  # the engine's own path for red-cell (forced) injects
+            ex._fire(inj, ex.sim_ts, forced=True)
+            ex._update_holders(ex.sim_ts)
+        ex.flush()
+        return JSONResponse(ex.injects[inject_id].as_dict())

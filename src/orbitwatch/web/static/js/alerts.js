@@ -17,28 +17,30 @@ export function alertObjects(a) {
     const n = Number(v);
     if (Number.isInteger(n) && n > 0 && !out.includes(n)) out.push(n);
   };
-  for (const k of ['asset', 'primary', 'primary_norad', 'norad', 'norad_id', 'object', 'secondary', 'secondary_norad',
-    'objects', 'norad_ids', 'parent', 'fragments']) {
+  for (const k of ['subjects', 'asset', 'primary', 'primary_norad', 'norad', 'norad_id', 'object', 'secondary',
+    'secondary_norad', 'objects', 'norad_ids', 'parent']) {
     if (k in a) add(a[k]);
   }
-  const ev = evidenceOf(a);
-  if (out.length === 0 && ev && typeof ev === 'object') for (const k of ['asset', 'object', 'primary', 'secondary', 'objects']) if (k in ev) add(ev[k]);
+  for (const src of [a.payload, evidenceOf(a)]) {
+    if (out.length === 0 && src && typeof src === 'object') for (const k of ['asset', 'object', 'primary', 'secondary', 'objects']) if (k in src) add(src[k]);
+  }
   return out;
 }
 
 export function alertTime(a) {
-  for (const k of ['tca_ts', 'tca', 'event_ts', 'epoch_ts', 'epoch', 'sim_ts', 'created_at', 'time', 'detected_at']) {
+  for (const k of ['event_time', 'tca_ts', 'tca', 'event_ts', 'epoch_ts', 'epoch', 'sim_ts', 'time', 'updated', 'created']) {
     const t = toUnix(a[k]);
     if (t !== null) return t;
   }
-  const ev = evidenceOf(a);
-  if (ev && typeof ev === 'object') for (const k of ['tca', 'epoch']) { const t = toUnix(ev[k]); if (t !== null) return t; }
+  for (const src of [a.payload, evidenceOf(a)]) {
+    if (src && typeof src === 'object') for (const k of ['tca', 'epoch']) { const t = toUnix(src[k]); if (t !== null) return t; }
+  }
   return null;
 }
 
 export function alertRangeKm(a) {
   const ev = evidenceOf(a) || {};
-  for (const src of [a, ev]) for (const k of ['closest_km', 'miss_km', 'miss_distance_km', 'range_km']) {
+  for (const src of [a, a.payload || {}, ev, ev.detail || {}]) for (const k of ['closest_km', 'miss_km', 'miss_distance_km', 'range_km']) {
     if (src && src[k] !== undefined && src[k] !== null && Number.isFinite(Number(src[k]))) return Number(src[k]);
   }
   return null;
@@ -103,14 +105,21 @@ export class AlertList {
       if (p) markings.push(p.marking);
       const objs = alertObjects(a);
       const t = alertTime(a);
-      const evidence = el('div', { class: 'evidence', hidden: true }, renderEvidence(evidenceOf(a)));
+      const evidence = el('div', { class: 'evidence', hidden: true }, [
+        renderEvidence(a.payload && typeof a.payload === 'object' ? a.payload : evidenceOf(a)),
+        a.evidence && a.evidence.element_sets && a.evidence.element_sets.length
+          ? el('div', { class: 'small muted', text: `element sets: ${a.evidence.element_sets.map((e) => `${e.norad} @ ${e.epoch}`).join('; ')}` }) : null,
+        a.marking_reasons && a.marking_reasons.length
+          ? el('div', { class: 'small muted', text: `marking: ${a.marking_reasons.join('; ')}` }) : null,
+        a.releasable_to ? el('div', { class: 'small muted', text: `releasable to ${a.releasable_to.join(', ')}` }) : null,
+      ]);
       const item = el('li', { class: `alert sev-${sev.toLowerCase()}`, dataset: { id: String(a.id ?? ''), objects: objs.join(',') } }, [
         el('div', { class: 'alert-head' }, [
           el('span', { class: `chip sev-${sev.toLowerCase()}`, text: sev }),
           el('span', { class: 'alert-title', text: a.title || a.kind || 'alert' }),
         ]),
         el('div', { class: 'alert-meta' }, [p && p.node, ` ${isoUtc(t)}`, objs.length ? ` · ${objs.join(', ')}` : '',
-          a.kind ? ` · ${a.kind}` : '']),
+          a.kind ? ` · ${a.kind}` : '', a.state ? ` · ${a.state}` : '']),
         a.summary ? el('div', { class: 'alert-summary', text: a.summary }) : null,
         el('div', { class: 'alert-actions' }, [
           el('button', { class: 'link', text: 'evidence', onclick: (ev) => { ev.stopPropagation(); evidence.hidden = !evidence.hidden; } }),

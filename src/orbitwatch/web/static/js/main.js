@@ -107,7 +107,12 @@ async function start(config) {
 function route() {
   const h = window.location.hash;
   if (h.startsWith('#/exercise')) { showView('exercise'); startExercise(); }
-  else { showView('picture'); startPicture(); }
+  else {
+    if (app.exercise) app.exercise.hide();
+    app.banner.setView('picture');
+    showView('picture');
+    startPicture();
+  }
 }
 
 // -- the picture ------------------------------------------------------------------------------------

@@ -102,8 +102,13 @@ export class Banner {
     this.exercise = exerciseBanner || { text: 'EXERCISE' };
     this.sources = new Map();
     this.current = null;
+    this.view = 'picture';
     this.render();
   }
+
+  /** Which page is on screen: 'picture' counts every source but the exercise console's ('ex:...'),
+   * 'exercise' only those. Hidden pages are not on screen, so they do not raise the banner. */
+  setView(view) { this.view = view; this.render(); }
 
   /** Replace what `source` shows: a list of parsed markings (or strings, parsed here). */
   set(source, markings) {
@@ -116,7 +121,10 @@ export class Banner {
 
   render() {
     const all = [];
-    for (const list of this.sources.values()) for (const m of list) all.push(m);
+    for (const [name, list] of this.sources) {
+      if (name.startsWith('ex:') !== (this.view === 'exercise')) continue;
+      for (const m of list) all.push(m);
+    }
     const m = combineMarkings(all, this.scheme);
     const level = this.scheme.byName.get(m.classification) || { background: '#5f6368', text: '#ffffff' };
     let text = all.length ? formatMarking(m, this.scheme) : m.classification;
