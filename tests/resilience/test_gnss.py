@@ -93,3 +93,35 @@ def test_excluding_lost_satellites_reduces_service(gnss_groups):
                               exclude=lost)
     assert len(after.norad_ids) == len(gps) - len(lost)
     assert after.availability < before.availability
+
+
+def test_clock_per_system_matches_independent_geometry(gnss_groups):
+    """Two systems, one clock each: compare with a geometry matrix built from skyfield alt/az with two
+    clock columns; with one system the per-system and single-clock solutions are identical."""
+    from skyfield.api import EarthSatellite, load, wgs84
+
+    from orbitwatch.kernels.propagation import satrec_of
+
+    gps, gal = gnss_groups["gps"], gnss_groups["galileo"]
+    when = T0.replace(hour=5)
+    lat, lon = 48.1, 11.6
+    res = gnss_compare(gps + gal, _grid([(lat, lon)]), {"both": ["GPS", "GALILEO"], "gps": ["GPS"]}, start=when,
+                       hours=1 / 60, step_s=60, clock_per_system=True)
+    single = gnss_compare(gps, _grid([(lat, lon)]), {"gps": ["GPS"]}, start=when, hours=1 / 60, step_s=60)
+    assert res["gps"].pdop[0, 0] == pytest.approx(single["gps"].pdop[0, 0], rel=1e-6)
+    ts = load.timescale(builtin=True)
+    t = ts.from_datetime(when)
+    site = wgs84.latlon(lat, lon)
+    rows = []
+    for col, group in ((0, gps), (1, gal)):
+        for e in group:
+            alt, az, _ = (EarthSatellite.from_satrec(satrec_of(e), ts) - site).at(t).altaz()
+            if alt.degrees >= 10:
+                el, a = alt.radians, az.radians
+                u = np.array([np.cos(el) * np.sin(a), np.cos(el) * np.cos(a), np.sin(el)])
+                clocks = [1.0, 0.0] if col == 0 else [0.0, 1.0]
+                rows.append(np.concatenate([-u, clocks]))
+    g = np.array(rows)
+    q = np.linalg.inv(g.T @ g)
+    assert res["both"].pdop[0, 0] == pytest.approx(np.sqrt(np.trace(q[:3, :3])), rel=2e-3)
+    assert int(res["both"].nsat[0, 0]) == len(rows) - 1  # the second clock costs one satellite

@@ -96,6 +96,9 @@ def register(app: typer.Typer) -> None:
         pdop_max: Annotated[float, typer.Option("--pdop-max", help="Availability PDOP limit.")] = 6.0,
         timeseries: Annotated[bool, typer.Option("--timeseries", help="Add per-step DOP/availability to the "
                                                                       "JSON.")] = False,
+        clock_per_system: Annotated[bool, typer.Option("--clock-per-system", help="One receiver clock per "
+                                                                                  "system (inter-system offsets "
+                                                                                  "unknown).")] = False,
         catalog: CatalogOption = None,
         plot: PlotOption = None,
         json_out: JsonOption = False,
@@ -115,7 +118,7 @@ def register(app: typer.Typer) -> None:
         lost, scen = scenario_losses(without, elsets, owners)
         if without:
             out = gnss_under_loss(nav, reg, lost, start=t0, hours=hours, step_s=step_s, step_deg=grid_deg,
-                                  mask_deg=mask_deg, pdop_max=pdop_max)
+                                  mask_deg=mask_deg, pdop_max=pdop_max, clock_per_system=clock_per_system)
             out.update({"region": reg.name, "start": t0.isoformat(), "hours": hours, "scenario": scen})
         else:
             provs = _csv(owners_opt)
@@ -125,7 +128,7 @@ def register(app: typer.Typer) -> None:
             else:
                 sets = standard_sets(present)
             res_ = gnss_compare(nav, reg, sets, start=t0, hours=hours, step_s=step_s, step_deg=grid_deg,
-                                mask_deg=mask_deg, pdop_max=pdop_max)
+                                mask_deg=mask_deg, pdop_max=pdop_max, clock_per_system=clock_per_system)
             out = {"service": "GNSS", "region": reg.name, "start": t0.isoformat(), "hours": hours,
                    "systems_present": present, "sets": {k: r.summary() for k, r in res_.items()}}
             if timeseries:

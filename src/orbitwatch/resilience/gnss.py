@@ -124,7 +124,8 @@ def _inv3_sym(a00, a01, a02, a11, a12, a22):
 
 
 def dop_for_sets(sat_ecef: np.ndarray, grid: Grid, set_masks: Sequence[np.ndarray], *,
-                 mask_deg: float = 10.0, chunk: int = 30) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                 mask_deg: float = 10.0, chunk: int = 30, system_index: np.ndarray | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Core kernel: PDOP, HDOP, satellites-in-view for several satellite subsets sharing the geometry.
 
     ``sat_ecef`` is ``(S, T, 3)`` km Earth-fixed (NaN = no position); ``set_masks`` are boolean ``(S,)``.
@@ -134,6 +135,12 @@ def dop_for_sets(sat_ecef: np.ndarray, grid: Grid, set_masks: Sequence[np.ndarra
     (direction error ~1e-7, summed in float64). With one clock
     the normal matrix is ``[[Σuuᵀ, -Σu], [-Σuᵀ, n]]``; its position block inverse is the inverse of the
     Schur complement ``Σuuᵀ - (Σu)(Σu)ᵀ/n``, done in closed form.
+
+    ``system_index`` ``(S,)`` (integers) gives each satellite's system when every system has its own
+    receiver-clock unknown: the clock block is then diagonal, the complement becomes
+    ``Σuuᵀ - Σ_k (Σ_k u)(Σ_k u)ᵀ/n_k`` over the systems in view, and a solution needs
+    ``3 + (systems in view)`` satellites (returned ``nsat`` is then the satellites in view minus the
+    extra clocks, so that ``nsat >= 4`` still means "solvable").
     """
     s_all = np.ascontiguousarray(np.transpose(sat_ecef, (1, 0, 2)))  # (T, S, 3)
     t_count, s_count = s_all.shape[0], s_all.shape[1]
@@ -174,13 +181,30 @@ def dop_for_sets(sat_ecef: np.ndarray, grid: Grid, set_masks: Sequence[np.ndarra
             wx, wy, wz = w * ux, w * uy, w * uz
             n = w.sum(-1, dtype=np.float64)
             sums = [np.sum(a, axis=-1, dtype=np.float64) for a in
-                    (wx * ux, wx * uy, wx * uz, wy * uy, wy * uz, wz * uz, wx, wy, wz)]
-            with np.errstate(all="ignore"):
-                inv_n = np.where(n > 0, 1.0 / n, 0.0)
-            b0, b1, b2 = sums[6], sums[7], sums[8]
-            q00, q01, q02, q11, q12, q22 = _inv3_sym(
-                sums[0] - b0 * b0 * inv_n, sums[1] - b0 * b1 * inv_n, sums[2] - b0 * b2 * inv_n,
-                sums[3] - b1 * b1 * inv_n, sums[4] - b1 * b2 * inv_n, sums[5] - b2 * b2 * inv_n)
+                    (wx * ux, wx * uy, wx * uz, wy * uy, wy * uz, wz * uz)]
+            # clock terms: one clock for the set, or one per system (block-diagonal clock part)
+            if system_index is None:
+                groups = [None]
+            else:
+                sid = system_index if masks[k].all() else system_index[np.flatnonzero(masks[k])]
+                groups = [sid == v for v in np.unique(sid)]
+            corr = [np.zeros_like(n) for _ in range(6)]
+            used = np.zeros_like(n)
+            for gmask in groups:
+                if gmask is None:
+                    nk, b0, b1, b2 = n, wx.sum(-1, dtype=np.float64), wy.sum(-1, dtype=np.float64), \
+                        wz.sum(-1, dtype=np.float64)
+                else:
+                    nk = w[..., gmask].sum(-1, dtype=np.float64)
+                    b0 = wx[..., gmask].sum(-1, dtype=np.float64)
+                    b1 = wy[..., gmask].sum(-1, dtype=np.float64)
+                    b2 = wz[..., gmask].sum(-1, dtype=np.float64)
+                with np.errstate(all="ignore"):
+                    inv_n = np.where(nk > 0, 1.0 / nk, 0.0)
+                used += nk > 0
+                for c, v in zip(corr, (b0 * b0, b0 * b1, b0 * b2, b1 * b1, b1 * b2, b2 * b2), strict=True):
+                    c += v * inv_n
+            q00, q01, q02, q11, q12, q22 = _inv3_sym(*(sm - c for sm, c in zip(sums, corr, strict=True)))
             with np.errstate(all="ignore"):
                 pdop = np.sqrt(np.maximum(q00 + q11 + q22, 0.0))
 
@@ -191,20 +215,25 @@ def dop_for_sets(sat_ecef: np.ndarray, grid: Grid, set_masks: Sequence[np.ndarra
 
             with np.errstate(all="ignore"):
                 hdop = np.sqrt(np.maximum(quad(east) + quad(north), 0.0))
-            few = n < 4
+            solvable = n - np.maximum(used - 1, 0)  # each extra clock costs one satellite
+            few = solvable < 4
             pdop[few] = np.nan
             hdop[few] = np.nan
             out[k][0][:, sl] = pdop.T
             out[k][1][:, sl] = hdop.T
-            out[k][2][:, sl] = n.T
+            out[k][2][:, sl] = solvable.T
     return out
 
 
 def gnss_compare(elsets: Sequence[ElementSet], where: Region | Grid, sets: Mapping[str, Sequence[str]], *,
                  start: datetime | float, hours: float = 24.0, step_s: float = 60.0, step_deg: float = 1.0,
                  mask_deg: float = 10.0, pdop_max: float = 6.0, min_sats: int = 4,
-                 exclude: set[int] | frozenset[int] = frozenset()) -> dict[str, GnssResult]:
+                 exclude: set[int] | frozenset[int] = frozenset(),
+                 clock_per_system: bool = False) -> dict[str, GnssResult]:
     """GNSS service for several sets of systems at once (e.g. GPS alone, allied pooled), one geometry.
+
+    ``clock_per_system``: solve one receiver clock per system (inter-system time offsets unknown)
+    instead of the default single clock (offsets known, e.g. broadcast GGTO).
 
     ``sets`` maps a label to system names (``GPS``, ``GALILEO``, ``QZSS``, ``GLONASS``, ``BEIDOU``,
     ``NAVIC``). Satellites whose NORAD id is in ``exclude`` (lost in a scenario) are left out.
@@ -226,7 +255,11 @@ def gnss_compare(elsets: Sequence[ElementSet], where: Region | Grid, sets: Mappi
         ecef = np.zeros((0, times.size, 3))
     masks = [np.isin(sysnames, [x.upper() for x in systems]) if sats else np.zeros(0, bool)
              for systems in sets.values()]
-    results = dop_for_sets(ecef, grid, masks, mask_deg=mask_deg)
+    sys_idx = None
+    if clock_per_system and sats:
+        names = sorted(set(sysnames))
+        sys_idx = np.array([names.index(x) for x in sysnames])
+    results = dop_for_sets(ecef, grid, masks, mask_deg=mask_deg, system_index=sys_idx)
     out: dict[str, GnssResult] = {}
     for (label, systems), m, (pdop, hdop, nsat) in zip(sets.items(), masks, results, strict=True):
         available = (nsat >= min_sats) & (np.nan_to_num(pdop, nan=np.inf) <= pdop_max)
@@ -239,12 +272,13 @@ def gnss_compare(elsets: Sequence[ElementSet], where: Region | Grid, sets: Mappi
 def gnss_availability(elsets: Sequence[ElementSet], where: Region | Grid, *, start: datetime | float,
                       systems: Sequence[str] = ALLIED_GNSS, hours: float = 24.0, step_s: float = 60.0,
                       step_deg: float = 1.0, mask_deg: float = 10.0, pdop_max: float = 6.0,
-                      min_sats: int = 4, exclude: set[int] | frozenset[int] = frozenset()) -> GnssResult:
+                      min_sats: int = 4, exclude: set[int] | frozenset[int] = frozenset(),
+                      clock_per_system: bool = False) -> GnssResult:
     """GNSS availability of one set of systems over a region (see :func:`gnss_compare`)."""
     label = "+".join(s.upper() for s in systems)
     return gnss_compare(elsets, where, {label: systems}, start=start, hours=hours, step_s=step_s,
                         step_deg=step_deg, mask_deg=mask_deg, pdop_max=pdop_max, min_sats=min_sats,
-                        exclude=exclude)[label]
+                        exclude=exclude, clock_per_system=clock_per_system)[label]
 
 
 def standard_sets(present: Sequence[str]) -> dict[str, list[str]]:

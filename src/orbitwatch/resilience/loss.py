@@ -88,7 +88,7 @@ def _delta(before: dict, after: dict, keys: Sequence[str]) -> dict:
 def gnss_under_loss(elsets: Sequence[ElementSet], where: Region | Grid, lost: set[int] | frozenset[int], *,
                     start: datetime | float, hours: float = 24.0, step_s: float = 300.0, step_deg: float = 1.0,
                     mask_deg: float = 10.0, pdop_max: float = 6.0,
-                    nations: Sequence[str] = PARTNERS) -> dict:
+                    nations: Sequence[str] = PARTNERS, clock_per_system: bool = False) -> dict:
     """GNSS availability before/after losing ``lost``, per nation alone and for the coalition pooled.
 
     A nation alone counts only navigation systems its own providers operate (USA: GPS; JPN: QZSS;
@@ -102,7 +102,8 @@ def gnss_under_loss(elsets: Sequence[ElementSet], where: Region | Grid, lost: se
     pooled = [s for s in ALLIED_GNSS if s in present]
     if pooled:
         sets[COALITION] = pooled
-    kw = dict(start=start, hours=hours, step_s=step_s, step_deg=step_deg, mask_deg=mask_deg, pdop_max=pdop_max)
+    kw = dict(start=start, hours=hours, step_s=step_s, step_deg=step_deg, mask_deg=mask_deg, pdop_max=pdop_max,
+              clock_per_system=clock_per_system)
     before = gnss_compare(elsets, where, sets, **kw) if sets else {}
     after = gnss_compare(elsets, where, sets, exclude=set(lost), **kw) if sets else {}
     by_id = {e.norad_id: e for e in elsets}
