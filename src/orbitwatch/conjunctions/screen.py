@@ -457,28 +457,17 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray) -> 
     Leaves ``pc``/``pc_max`` as None when the Pc kernels are not available.
     """
     try:
-        from orbitwatch.conjunctions.covariance import default_covariance_batch, rtn_to_inertial
+        from orbitwatch.conjunctions.covariance import rtn_to_inertial
         from orbitwatch.kernels.pc import pc_foster_2d, pc_max_alfano
     except ImportError:
         return
-    by_norad = {int(es.norad_id): es for es in cat}
     n = len(events)
     r1 = np.array([ev.r1 for ev in events]) * 1e3
     v1 = np.array([ev.v1 for ev in events]) * 1e3
     r2 = np.array([ev.r2 for ev in events]) * 1e3
     v2 = np.array([ev.v2 for ev in events]) * 1e3
-    covs = []
-    source = None
-    for side in (1, 2):
-        regimes, types, ages = [], [], []
-        for ev in events:
-            es = by_norad[ev.norad1 if side == 1 else ev.norad2]
-            regimes.append(es.regime)
-            types.append(_object_type(es.object_name))
-            ages.append(abs(ev.tca_unix - es.epoch.timestamp()) / 86400.0)
-        cov_rtn, source = default_covariance_batch(regimes, types, ages)
-        r, v = (r1, v1) if side == 1 else (r2, v2)
-        covs.append(rtn_to_inertial(cov_rtn, r, v))
+    cov1_rtn, cov2_rtn, source = event_covariances(events, cat)
+    covs = [rtn_to_inertial(cov1_rtn, r1, v1), rtn_to_inertial(cov2_rtn, r2, v2)]
     hbr = np.full(n, DEFAULT_HBR_M)
     with np.errstate(all="ignore"):
         pc = np.asarray(pc_foster_2d(r1, v1, covs[0], r2, v2, covs[1], hbr)).reshape(n)
@@ -490,6 +479,25 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray) -> 
         ev.pc_max = float(pcmax[k]) if np.isfinite(pcmax[k]) else None
         ev.dilution_sigma_km = float(sig[k]) / 1e3 if np.isfinite(sig[k]) else None
         ev.covariance_source = f"{source}; HBR {DEFAULT_HBR_M:g} m combined (default)"
+
+
+def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.ndarray, np.ndarray, str]:
+    """Default-model 6x6 RTN covariances (m, m/s) of both objects of every event, and the model name."""
+    from orbitwatch.conjunctions.covariance import default_covariance_batch
+
+    by_norad = {int(es.norad_id): es for es in cat}
+    out = []
+    source = ""
+    for side in (1, 2):
+        regimes, types, ages = [], [], []
+        for ev in events:
+            es = by_norad[ev.norad1 if side == 1 else ev.norad2]
+            regimes.append(es.regime)
+            types.append(_object_type(es.object_name))
+            ages.append(abs(ev.tca_unix - es.epoch.timestamp()) / 86400.0)
+        cov, source = default_covariance_batch(regimes, types, ages)
+        out.append(cov)
+    return out[0], out[1], source
 
 
 #: Combined hard-body radius used when sizes are unknown (m): CARA's conservative 20 m default.
@@ -507,4 +515,5 @@ def _object_type(name: str | None) -> str | None:
     return "PAYLOAD"
 
 
-__all__ = ["COLOCATED_S", "Conjunction", "HAVE_NUMBA", "ScreeningResult", "screen"]
+__all__ = ["COLOCATED_S", "DEFAULT_HBR_M", "Conjunction", "HAVE_NUMBA", "ScreeningResult", "event_covariances",
+           "newest", "screen"]
