@@ -73,8 +73,9 @@ def satrec_from_elements(norad_id: int, epoch: datetime, *, mean_motion: float, 
     jd, fr = jd_of(epoch)
     sat = Satrec()
     deg = math.pi / 180.0
-    # sgp4init's satnum must fit a C long; catalogue numbers of OMM-only objects (> 339999) do.
-    sat.sgp4init(WGS72, "i", int(norad_id) if norad_id < 2**31 else 0, (jd - JD_1949) + fr, bstar,
+    # sgp4 (2.27) refuses satnum above 339999 (Alpha-5 'Z9999'). The number only labels the Satrec;
+    # OMM-only and simulated objects (>= 340000) get 0 and callers keep the NORAD id alongside.
+    sat.sgp4init(WGS72, "i", int(norad_id) if 0 <= norad_id <= 339_999 else 0, (jd - JD_1949) + fr, bstar,
                  mean_motion_dot * _TWO_PI / _MIN_PER_DAY ** 2,
                  mean_motion_ddot * _TWO_PI / _MIN_PER_DAY ** 3,
                  eccentricity, arg_perigee * deg, inclination * deg, mean_anomaly * deg,
