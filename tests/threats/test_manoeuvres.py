@@ -103,6 +103,7 @@ def test_matching_is_one_to_one():
     assert m.true_positives == 1 and m.recall == 0.5 and m.precision == 1.0
 
 
+@pytest.mark.slow
 def test_iss_reboosts(shared_data):
     """ISS 2020-2024: reboosts are SMA raises of ~0.5-2 m/s (published reboost sizes); the detector
     finds dozens of them and calls them raising, in-plane."""
