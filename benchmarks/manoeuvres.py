@@ -90,7 +90,8 @@ def run(names, configs=DEFAULT_CONFIGS, *, quiet=True):
         for lo, hi in zip(DV_BINS[:-1], DV_BINS[1:], strict=True):
             idx = [i for i, e in enumerate(events) if e.dv_mps is not None and lo <= e.dv_mps < hi]
             if idx:
-                by_dv[f"{lo:g}-{hi:g}"] = {"events": len(idx), "recall": round(sum(i in hit for i in idx) / len(idx), 4)}
+                recall = round(sum(i in hit for i in idx) / len(idx), 4)
+                by_dv[f"{lo:g}-{hi:g}"] = {"events": len(idx), "recall": recall}
         row["events_recall_by_dv_mps"] = by_dv
         # Δv estimate vs operator Δv on matched events
         ratios = [dets[di].delta_v_mps / events[li].dv_mps for di, li in m_evt.matched

@@ -79,4 +79,5 @@ def test_too_few_new_pieces_is_no_breakup(catalog_2022):
 def test_gabbard_png(catalog_2022, tmp_path):
     frags = [e for e in catalog_2022 if e.object_id.startswith("1993-036")][:50]
     path = gabbard_diagram(tmp_path / "g.png", frags, title="test")
-    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    with open(path, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
