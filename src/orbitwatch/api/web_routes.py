@@ -98,11 +98,31 @@ class Snapshot:
 class SnapshotCache:
     """Snapshots by (read-filter identity, catalogue revision); least recently used go first."""
 
-    def __init__(self, max_entries: int = 12):
+    def __init__(self, max_entries: int = 12, max_window_bytes: int = 96 * 2**20):
         self.max_entries = max_entries
+        self.max_window_bytes = max_window_bytes
         self._items: OrderedDict[tuple, Snapshot] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
+        # Sampled windows, shared by every analyst of one identity (same snapshot id): bounded in bytes.
+        self._windows: OrderedDict[tuple, bytes] = OrderedDict()
+        self._window_bytes = 0
+
+    def window(self, key: tuple, compute) -> bytes:
+        with self._lock:
+            hit = self._windows.get(key)
+            if hit is not None:
+                self._windows.move_to_end(key)
+                return hit
+        data = compute()
+        with self._lock:
+            if key not in self._windows and len(data) <= self.max_window_bytes // 4:
+                self._windows[key] = data
+                self._window_bytes += len(data)
+                while self._window_bytes > self.max_window_bytes:
+                    _, old = self._windows.popitem(last=False)
+                    self._window_bytes -= len(old)
+        return data
 
     def get(self, key: tuple) -> Snapshot | None:
         with self._lock:
@@ -207,6 +227,42 @@ def satrec_from_columns(c) -> Any:
         mean_motion_dot=float(c["mean_motion_dot"]), mean_motion_ddot=float(c["mean_motion_ddot"]))
 
 
+def satrecs_from_arrays(num: dict[str, np.ndarray], norad: np.ndarray) -> tuple[list, list[int]]:
+    """Satrecs for whole columns of elements: the unit conversions done once on arrays (as
+    :func:`orbitwatch.kernels.propagation.satrec_from_elements` does them per object), then one
+    ``sgp4init`` per object. Objects sgp4init refuses get an empty Satrec (it propagates to an error
+    code, i.e. zeros) and are listed."""
+    from sgp4.api import WGS72, Satrec
+
+    from orbitwatch.kernels.propagation import JD_1949
+
+    two_pi, min_per_day = 2.0 * math.pi, 1440.0
+    deg = math.pi / 180.0
+    epoch_days = (num["epoch_ts"] / 86400.0 + 2440587.5 - JD_1949).tolist()
+    bstar = num["bstar"].tolist()
+    ndot = (num["mean_motion_dot"] * two_pi / min_per_day**2).tolist()
+    nddot = (num["mean_motion_ddot"] * two_pi / min_per_day**3).tolist()
+    ecc = num["eccentricity"].tolist()
+    argp = (num["arg_perigee"] * deg).tolist()
+    inc = (num["inclination"] * deg).tolist()
+    ma = (num["mean_anomaly"] * deg).tolist()
+    no = (num["mean_motion"] * two_pi / min_per_day).tolist()
+    raan = (num["raan"] * deg).tolist()
+    sats: list = []
+    failed: list[int] = []
+    for i in range(len(no)):  # one Satrec per object is what SGP4 needs; the propagation is batched
+        sat = Satrec()
+        try:
+            # The catalogue number only labels the record (sgp4init refuses numbers above 339,999).
+            sat.sgp4init(WGS72, "i", 0, epoch_days[i], bstar[i], ndot[i], nddot[i], ecc[i], argp[i], inc[i],
+                         ma[i], no[i], raan[i])
+        except Exception:  # noqa: BLE001 - one bad element set never stops the picture
+            sat = Satrec()
+            failed.append(int(norad[i]))
+        sats.append(sat)
+    return sats, failed
+
+
 def _marking_info(m: Marking, scheme: ClassificationScheme) -> dict:
     return {"text": str(m), "classification": m.classification, "rank": scheme.rank(m.classification),
             "rel_to": sort_trigraphs(m.rel_to), "data_mode": m.data_mode, "tlp": m.tlp}
@@ -238,16 +294,7 @@ def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Sn
            ("epoch_ts", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee", "mean_anomaly",
             "bstar", "mean_motion_dot", "mean_motion_ddot")}
     norad = np.asarray(col["norad_id"], dtype=np.int64)
-    sats = []
-    failed: list[int] = []
-    for i in range(n):  # one Satrec per object is what SGP4 needs; the propagation itself is batched
-        try:
-            sats.append(satrec_from_columns({k: v[i] for k, v in num.items()}))
-        except Exception:  # noqa: BLE001 - one bad element set never stops the picture
-            from sgp4.api import Satrec
-
-            failed.append(int(norad[i]))
-            sats.append(Satrec())  # an uninitialised record propagates to an error code (zeros)
+    sats, failed = satrecs_from_arrays(num, norad)
     mm = num["mean_motion"]
     with np.errstate(divide="ignore", invalid="ignore"):
         period_min = np.where(mm > 0, 1440.0 / mm, np.nan)
@@ -278,18 +325,18 @@ def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Sn
         "markings": markings,
         "unpropagated": failed,
     }
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    sid = digest[:24]
+    content_json = json.dumps(content, separators=(",", ":"))
+    sid = hashlib.sha256(content_json.encode()).hexdigest()[:24]
     epochs = num["epoch_ts"]
-    body = {
+    head = {
         "snapshot": sid,
         "generated_at": time.time(),
         "epoch": ({"min": float(epochs.min()), "max": float(epochs.max()), "median": float(np.median(epochs))}
                   if n else None),
         "frame": "TEME", "units": {"position": "km", "velocity": "km/s", "time": "unix seconds UTC"},
-        **content,
     }
-    raw = json.dumps(body, separators=(",", ":")).encode()
+    # {head..., content...} without dumping the big content twice
+    raw = (json.dumps(head, separators=(",", ":"))[:-1] + "," + content_json[1:]).encode()
     return Snapshot(id=sid, norad=norad, sats=SatrecArray(sats), body=raw, body_gz=gzip.compress(raw, 5),
                     rows_for_audit=rows, built_at=time.time(), build_s=time.perf_counter() - t0)
 
@@ -357,11 +404,15 @@ def positions(request: Request, state: State, user: CurrentUser, where: ReadFilt
     if len(snap.norad) * count > MAX_STATES:
         raise ValidationError(f"{len(snap.norad)} objects x {count} knots is over the limit of {MAX_STATES} "
                               "states per request; ask for fewer knots", field="count")
-    data = sample_states(snap.sats, start, step, count) if len(snap.norad) else np.zeros((count, 0, 6), "<f4")
+    def compute() -> bytes:
+        if not len(snap.norad):
+            return b""
+        return sample_states(snap.sats, start, step, count).astype("<f4", copy=False).tobytes()
+
+    data = _cache(request).window((snap.id, float(start), float(step), count), compute)
     headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "X-Count": str(len(snap.norad)),
                "X-Knots": str(count), "X-Start": repr(float(start)), "X-Step": repr(float(step))}
-    return Response(data.astype("<f4", copy=False).tobytes(), media_type="application/octet-stream",
-                    headers=headers)
+    return Response(data, media_type="application/octet-stream", headers=headers)
 
 
 # -- one object ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // /api/v1/web/positions ahead of the clock in the direction it runs, dropped when far behind.
 //
 // Knot spacing follows the playback speed so a window lasts a few seconds of wall time at any speed
-// and the Hermite interpolation stays accurate (60 s up to 10x; 600 s beyond 1000x). Windows are
+// and the Hermite interpolation stays accurate enough for the speed (60 s up to 10x: < 2 m in LEO;
+// 600 s to 3000x: < 5 km; 1200 s beyond, where a LEO object crosses the screen in a second). Windows are
 // aligned on a global grid (start = multiple of (count-1)*step) and share their boundary knot, so
 // consecutive windows join without a seam.
 
@@ -15,7 +16,8 @@ export function stepFor(multiplier) {
   if (m <= 10) return 60;
   if (m <= 100) return 120;
   if (m <= 1000) return 300;
-  return 600;
+  if (m < 3000) return 600;
+  return 1200;
 }
 
 export class PositionFeeder {
