@@ -159,3 +159,44 @@ def test_restart_resumes_exactly(db_url, small_catalog):
     # And the database holds what memory holds.
     d = Exercise.load(open_engine(db_url), eid)
     assert sig(d) == sig(c)
+
+
+def test_launch_outage_and_accelerated_clock(sqlite_url, small_catalog):
+    text = SCENARIO.replace("msel:\n", """msel:
+  - id: L-1
+    at: T+40m
+    kind: launch
+    owner: PRC
+    place: {relative_to: isr, rtn_km: [0, 300, 0], name: "SHIYAN-99", object_id: "2026-950A"}
+  - id: O-1
+    at: T+30m
+    kind: sensor_outage
+    nation: GBR
+    regimes: [LEO]
+    duration: 2h
+""")
+
+    class Wall:
+        t = 1_000_000.0
+
+        def __call__(self):
+            return self.t
+
+    wall = Wall()
+    ex = Exercise.create(open_engine(sqlite_url), "mini.yaml", small_catalog, text=text, wall=wall)
+    ex.set_clock("accelerated", 3600.0)  # one simulated hour per wall second
+    wall.t += 3.0
+    assert ex.catch_up() == 9  # 3 h in 20-minute steps
+    assert ex.sim_ts == ex.start_ts + 3 * 3600
+    new = [a for a in ex.alerts if a.kind == "new_object"]
+    assert {a.nation for a in new} == {"USA"}  # GBR's LEO sensors are out until T+2h30m
+    assert new[0].sim_ts == ex.injects["L-1"].fired_at + 1800
+    assert any(a.kind == "sensor_outage" and a.nation == "GBR" for a in ex.alerts)
+    # GBR sees the inspector's burn (T+1h) only after its outage ends (T+2h30m) plus its latency (1 h).
+    wall.t += 2.0
+    ex.catch_up()
+    gbr = [a for a in ex.alerts if a.kind == "manoeuvre" and a.nation == "GBR" and "I-2" in a.causes]
+    assert gbr and min(a.sim_ts for a in gbr) == ex.start_ts + 3.5 * 3600
+    ex.set_clock("paused")
+    wall.t += 100.0
+    assert ex.catch_up() == 0

@@ -22,7 +22,6 @@ sensors would register it. The engine turns that into per-nation alerts.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -368,6 +367,3 @@ class Detector:
                 "encounters": len(self.encounters), "detections": len(self.detections),
                 "screen_seconds": round(self.screen_seconds, 2)}
 
-
-def fmt_km(x: float) -> str:
-    return f"{x:.2f} km" if math.isfinite(x) else "—"

@@ -10,7 +10,6 @@ nations must detect them.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -267,6 +266,3 @@ def _outage(ex: Exercise, inj, ts: float) -> dict:
                     objects=[], causes=[inj.id], knowable={inj.nation: ts}, expires=end)
     return {"nation": inj.nation, "regimes": list(inj.regimes), "until": iso(end)}
 
-
-def finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -393,17 +393,3 @@ def load(db: Engine, exercise_id: int, cls, *, wall: Callable[[], float] = time.
     world.changed = []
     world.new_objects = []
     return ex
-
-
-def list_exercises(db: Engine, *, where=None) -> list[dict]:
-    """Exercises in the database (``where``: a reader's filter on the exercise banner)."""
-    q = select(exercises.c.id, exercises.c.name, exercises.c.status, exercises.c.start_ts, exercises.c.end_ts,
-               exercises.c.sim_ts, exercises.c.clock_mode, exercises.c.marking, exercises.c.created_at)
-    if where is not None:
-        q = q.where(where(exercises))
-    from orbitwatch.exercise.times import iso
-
-    with db.connect() as conn:
-        return [{"id": r.id, "name": r.name, "status": r.status, "start": iso(r.start_ts), "end": iso(r.end_ts),
-                 "sim_time": iso(r.sim_ts), "clock": r.clock_mode, "marking": r.marking}
-                for r in conn.execute(q.order_by(exercises.c.id))]
