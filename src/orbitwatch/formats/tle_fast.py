@@ -49,6 +49,7 @@ for _c, _v in _ALPHA5_VALUE.items():
     _ALPHA5[ord(_c)] = _v
 
 _KIND_SKIP, _KIND_NAME, _KIND_L1, _KIND_L2 = -1, 0, 1, 2
+_CHUNK = 8192  # records per vectorised pass: bounds the temporaries (~12 MB)
 
 
 def _kind_of_text(text: str) -> int:
@@ -99,7 +100,7 @@ _DIGIT[48:58] = np.arange(10)
 _HEAD = _BLANK | _SIGN | _DIG
 
 
-def _layout() -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray, dict[str, tuple[int, int]]]:
+def _layout() -> tuple[np.ndarray, list[tuple[int, int]], dict[str, tuple[slice, np.ndarray]]]:
     allowed = np.full(138, _ANY, dtype=np.uint8)
 
     def put(cols, bits):
@@ -145,20 +146,18 @@ def _layout() -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray, dict[str, 
         "argp": (o + 34, o + 42), "ma": (o + 43, o + 51), "mm": (o + 52, o + 63), "rev": (o + 63, o + 68),
     }
     points = {23, 34, o + 11, o + 20, o + 37, o + 46, o + 54}
-    weights = np.zeros((138, len(fields) + 2))
-    for j, (a, b) in enumerate(fields.values()):
-        cols = [c for c in range(a, b) if c not in points]
-        for k, c in enumerate(reversed(cols)):
-            weights[c, j] = 10.0 ** k
-    # Two more columns: the digit sums of columns 1-68 of each line (the checksum adds one per minus).
-    weights[0:68, len(fields)] = 1.0
-    weights[o:o + 68, len(fields) + 1] = 1.0
-    index = {name: (j, 0) for j, name in enumerate(fields)}
-    index["sum1"], index["sum2"] = (len(fields), 0), (len(fields) + 1, 0)
-    return allowed, pairs, weights, index
+    # Each field: its column slice and the power of ten of every column (0 for the decimal point,
+    # whose digit value is 0 anyway), so a mantissa is one multiply-and-sum over a contiguous slice.
+    spans: dict[str, tuple[slice, np.ndarray]] = {}
+    for name, (a, b) in fields.items():
+        digits = [c for c in range(a, b) if c not in points]
+        w = np.array([0.0 if c in points else 10.0 ** (len(digits) - 1 - digits.index(c))
+                      for c in range(a, b)])
+        spans[name] = (slice(a, b), w)
+    return allowed, pairs, spans
 
 
-_ALLOWED, _PAIRS, _WEIGHTS, _FIELD = _layout()
+_ALLOWED, _PAIRS, _SPANS = _layout()
 _PAIR_L = np.array([a for a, _ in _PAIRS])
 _PAIR_R = np.array([b for _, b in _PAIRS])
 
@@ -262,58 +261,11 @@ def _group(kind: np.ndarray, file: str | None, nlines: int
     return as_arr(names), as_arr(l1s), as_arr(l2s), errors
 
 
-#: Numeric columns :func:`read_tle_columns` returns, aligned with the element sets (same values, bit for bit).
-COLUMNS = ("norad_id", "epoch_unix", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee",
-           "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot", "line")
-
-
-def read_tle_fast(data: bytes | str, *, file: str | None = None
-                  ) -> tuple[list[ElementSet], list[RecordError]]:
-    """Read TLE/3LE text into element sets and per-record errors, in file order.
-
-    Same result as ``read_tle(text.split("\\n"), file=file)`` split into its element sets and its
-    errors. ``data`` as bytes is decoded as UTF-8 (undecodable bytes replaced; only name lines may hold
-    non-ASCII text in a valid file). Units and conventions are those of :class:`ElementSet`.
-    """
-    elsets, errors, _ = read_tle_columns(data, file=file)
-    return elsets, errors
-
-
-def read_tle_columns(data: bytes | str, *, file: str | None = None
-                     ) -> tuple[list[ElementSet], list[RecordError], dict[str, np.ndarray]]:
-    """:func:`read_tle_fast` plus the numeric fields as arrays aligned with the element sets.
-
-    ``columns[name][k]`` equals ``getattr(elsets[k], name)`` exactly for every name in :data:`COLUMNS`
-    (``epoch_unix`` is :attr:`ElementSet.epoch_unix`, float seconds since 1970 UTC; ``norad_id`` and
-    ``line`` are int64): bulk loaders can use them without touching the objects.
-    """
-    if isinstance(data, str):
-        text = data
-        raw = data.encode("utf-8", "surrogatepass")
-    else:
-        raw = bytes(data)
-        text = raw.decode("utf-8", "replace")
-    text_lines = text.split("\n")
-    buf, starts, ends = _split_lines(raw)
-    if len(starts) != len(text_lines):  # cannot happen: both split on the same LF bytes
-        raise ValidationError("internal line split mismatch", file=file)
-    kind, rlen, plain = _classify(buf, starts, ends, text_lines)
-    name_idx, i1, i2, errors = _group(kind, file, len(text_lines))
-    nrec = len(i1)
-    out: list[ElementSet | None] = [None] * nrec
-    if nrec == 0:
-        errors.sort(key=lambda e: e[0])
-        return [], [e for _, e in errors], _empty_columns()
-
-    s1, s2 = starts[i1], starts[i2]
-    # A record is vectorisable when both lines are plain and exactly 69 columns long once the
-    # strict reader has cut what follows a blank after column 69.
-    elig = plain[i1] & plain[i2]
-    for s, ln in ((s1, i1), (s2, i2)):
-        r = rlen[ln]
-        after = buf[np.minimum(s + 69, len(buf) - 1)]
-        elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
-    ev = np.flatnonzero(elig)
+def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1: np.ndarray,
+             name_idx: np.ndarray, text_lines: list[str], file: str | None
+             ) -> tuple[np.ndarray, list[ElementSet], dict[str, np.ndarray]]:
+    """Check and convert the records ``ev`` (indices into ``s1``/``s2``, the byte offsets of their two
+    lines). Returns the records that passed every check, their element sets and their columns."""
     cols = np.arange(69)
     w = np.empty((len(ev), 138), dtype=np.uint8)
     w[:, :69] = buf[s1[ev, None] + cols]
@@ -328,16 +280,16 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
     ok &= (w[:, 0] == 49) & (w[:, 69] == 50) & _CLS_OK[w[:, 7]]
     des_blank = (w[:, 9:17] == 32).all(1)
     ok &= des_blank | ((w[:, 9:14] >= 48) & (w[:, 9:14] <= 57)).all(1)
-    # Every mantissa and both checksums' digit sums at once: exact, as all partial sums are integers
-    # below 2**53.
-    mant = _DIGIT[w] @ _WEIGHTS
+    # Digit values once; mantissas and checksum digit sums from them are exact (integers < 2**53).
+    digit = _DIGIT[w]
     minus = w == 45
-    for line, c0 in (("sum1", 0), ("sum2", 69)):
-        total = mant[:, _FIELD[line][0]].astype(np.int64) + minus[:, c0:c0 + 68].sum(1)
+    for c0 in (0, 69):
+        total = digit[:, c0:c0 + 68].sum(1).astype(np.int64) + minus[:, c0:c0 + 68].sum(1)
         ok &= total % 10 == w[:, c0 + 68].astype(np.int64) - 48
 
     def col(name: str) -> np.ndarray:
-        return mant[:, _FIELD[name][0]]
+        span, weights = _SPANS[name]
+        return (digit[:, span] * weights).sum(1)
 
     def fixed(name: str, head: slice, k: int) -> np.ndarray:
         v = col(name) / _INV_POW10_DIV[k]  # mantissa / 10**k: the correctly rounded decimal
@@ -441,15 +393,78 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
                      bstar[sel].tolist(), ndot[sel].tolist(), nddot[sel].tolist(), names, oid_text,
                      cls_text, eph[sel].tolist(), esn_v, rev_v, ["tle"] * m_, originals, [file] * m_,
                      lines_out))
-    if m_ == nrec:
-        out = built
+    columns = {"norad_id": norad1[sel], "epoch_unix": epoch_us[sel] / 1e6, "mean_motion": mm[sel],
+               "eccentricity": ecc[sel], "inclination": inc[sel], "raan": raan[sel], "arg_perigee": argp[sel],
+               "mean_anomaly": ma[sel], "bstar": bstar[sel], "mean_motion_dot": ndot[sel],
+               "mean_motion_ddot": nddot[sel], "line": i1[good] + 1}
+    return good, built, columns
+
+
+#: Numeric columns :func:`read_tle_columns` returns, aligned with the element sets (same values, bit for bit).
+COLUMNS = ("norad_id", "epoch_unix", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee",
+           "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot", "line")
+
+
+def read_tle_fast(data: bytes | str, *, file: str | None = None
+                  ) -> tuple[list[ElementSet], list[RecordError]]:
+    """Read TLE/3LE text into element sets and per-record errors, in file order.
+
+    Same result as ``read_tle(text.split("\\n"), file=file)`` split into its element sets and its
+    errors. ``data`` as bytes is decoded as UTF-8 (undecodable bytes replaced; only name lines may hold
+    non-ASCII text in a valid file). Units and conventions are those of :class:`ElementSet`.
+    """
+    elsets, errors, _ = read_tle_columns(data, file=file)
+    return elsets, errors
+
+
+def read_tle_columns(data: bytes | str, *, file: str | None = None
+                     ) -> tuple[list[ElementSet], list[RecordError], dict[str, np.ndarray]]:
+    """:func:`read_tle_fast` plus the numeric fields as arrays aligned with the element sets.
+
+    ``columns[name][k]`` equals ``getattr(elsets[k], name)`` exactly for every name in :data:`COLUMNS`
+    (``epoch_unix`` is :attr:`ElementSet.epoch_unix`, float seconds since 1970 UTC; ``norad_id`` and
+    ``line`` are int64): bulk loaders can use them without touching the objects.
+    """
+    if isinstance(data, str):
+        text = data
+        raw = data.encode("utf-8", "surrogatepass")
     else:
-        for r, es in zip(good.tolist(), built, strict=True):
-            out[r] = es
-    fast_cols = {"norad_id": norad1[sel], "epoch_unix": epoch_us[sel] / 1e6, "mean_motion": mm[sel],
-                 "eccentricity": ecc[sel], "inclination": inc[sel], "raan": raan[sel],
-                 "arg_perigee": argp[sel], "mean_anomaly": ma[sel], "bstar": bstar[sel],
-                 "mean_motion_dot": ndot[sel], "mean_motion_ddot": nddot[sel], "line": i1[good] + 1}
+        raw = bytes(data)
+        text = raw.decode("utf-8", "replace")
+    text_lines = text.split("\n")
+    buf, starts, ends = _split_lines(raw)
+    if len(starts) != len(text_lines):  # cannot happen: both split on the same LF bytes
+        raise ValidationError("internal line split mismatch", file=file)
+    kind, rlen, plain = _classify(buf, starts, ends, text_lines)
+    name_idx, i1, i2, errors = _group(kind, file, len(text_lines))
+    nrec = len(i1)
+    out: list[ElementSet | None] = [None] * nrec
+    if nrec == 0:
+        errors.sort(key=lambda e: e[0])
+        return [], [e for _, e in errors], _empty_columns()
+
+    s1, s2 = starts[i1], starts[i2]
+    # A record is vectorisable when both lines are plain and exactly 69 columns long once the
+    # strict reader has cut what follows a blank after column 69.
+    elig = plain[i1] & plain[i2]
+    for s, ln in ((s1, i1), (s2, i2)):
+        r = rlen[ln]
+        after = buf[np.minimum(s + 69, len(buf) - 1)]
+        elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
+    ev = np.flatnonzero(elig)
+    parts: list[tuple[np.ndarray, list[ElementSet], dict[str, np.ndarray]]] = []
+    for a in range(0, len(ev), _CHUNK):  # chunks: small temporaries that stay in cache
+        parts.append(_convert(buf, s1, s2, ev[a:a + _CHUNK], i1, name_idx, text_lines, file))
+    good = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+    m_ = len(good)
+    if m_ == nrec:
+        out = [es for p in parts for es in p[1]]
+    else:
+        for p in parts:
+            for r, es in zip(p[0].tolist(), p[1], strict=True):
+                out[r] = es
+    fast_cols = ({name: np.concatenate([p[2][name] for p in parts]) for name in COLUMNS} if parts
+                 else _empty_columns())
 
     # Everything else: the strict scalar reader, which yields the element set or the exact error.
     done = np.zeros(nrec, dtype=bool)
