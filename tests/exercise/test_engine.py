@@ -200,3 +200,15 @@ def test_launch_outage_and_accelerated_clock(sqlite_url, small_catalog):
     ex.set_clock("paused")
     wall.t += 100.0
     assert ex.catch_up() == 0
+
+
+def test_white_cell_fires_an_inject_now(sqlite_url, small_catalog):
+    ex = _create(sqlite_url, small_catalog)
+    st = ex.fire_inject("I-4")  # the red cell's back-off, forced by the white cell at STARTEX
+    assert (st.status, st.forced, st.fired_at) == ("fired", True, ex.start_ts)
+    with pytest.raises(ValidationError):
+        ex.fire_inject("I-4")
+    with pytest.raises(NotFound):
+        ex.fire_inject("nope")
+    again = Exercise.load(open_engine(sqlite_url), ex.eid).injects["I-4"]
+    assert (again.status, again.forced) == ("fired", True)

@@ -218,7 +218,7 @@ class Detector:
         out = []
         for vid in vids:
             v = self.versions.get(vid)
-            if v is not None and v.cause not in ("baseline",):
+            if v is not None and v.cause not in ("baseline", "setup"):
                 out.append(v.cause)
         return out
 

@@ -432,9 +432,25 @@ class Exercise:
         self.world.activate_due(ts)
         try:
             st.result = inj_mod.fire(self, inj, ts)
+            if forced:
+                st.result["forced"] = True
             st.status, st.fired_at, st.forced = "fired", ts, forced
         except OrbitwatchError as exc:
             st.status, st.fired_at, st.error = "failed", ts, str(exc)
+
+    def fire_inject(self, inject_id: str) -> InjectState:
+        """White cell: fire a pending inject now (recorded as forced, like a red-cell rule); the detectors
+        see its effects at the next step."""
+        inj = self.scenario.inject(inject_id)
+        if inj is None:
+            raise NotFound(f"inject {inject_id} not found")
+        st = self.injects[inject_id]
+        if st.status != "pending":
+            raise ValidationError(f"inject {inject_id} is {st.status}, not pending", field="inject")
+        self._fire(inj, self.sim_ts, forced=True)
+        self._update_holders(self.sim_ts)
+        self.flush()
+        return st
 
     def _red_cell(self, t1: float) -> None:
         from orbitwatch.exercise import redcell

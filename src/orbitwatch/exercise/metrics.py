@@ -99,6 +99,12 @@ def _first_action(ex: Exercise, nation: str, kinds: tuple[str, ...], since: floa
     return None
 
 
+def _decided_without(ex: Exercise, nation: str, start: float, end: float) -> bool:
+    """A proposal the nation was party to was decided in the window before it voted (nothing left to do)."""
+    return any(nation in p.members and nation not in p.votes and p.decided_ts is not None
+               and start <= p.decided_ts <= end for p in ex.proposals.values())
+
+
 def expected_action_records(ex: Exercise) -> list[dict]:
     """One record per (inject, expected action, nation) - or per inject for ``by: any``."""
     alerts_by_inject = _first_alert_by_inject(ex)
@@ -123,6 +129,9 @@ def expected_action_records(ex: Exercise) -> list[dict]:
                     status = "not played"
                 elif start is None:
                     status = "missed (never informed)"
+                elif act is None and ea.action in ("vote", "break_silence") and _decided_without(ex, n, start,
+                                                                                                start + within):
+                    status = "not needed (decided)"
                 elif act is None:
                     status = "missed"
                 elif act.sim_ts - start <= within:
@@ -149,7 +158,8 @@ def expected_action_records(ex: Exercise) -> list[dict]:
 def objective_ratings(ex: Exercise, records: list[dict]) -> list[dict]:
     out = []
     for obj in ex.scenario.objectives:
-        items = [r for r in records if obj.id in r["objective"] and r["status"] != "not played"]
+        items = [r for r in records if obj.id in r["objective"]
+                 and r["status"] not in ("not played", "not needed (decided)")]
         on = sum(r["status"] == "on time" for r in items)
         late = sum(r["status"] == "late" for r in items)
         score = (on + 0.5 * late) / len(items) if items else None

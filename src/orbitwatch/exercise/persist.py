@@ -343,8 +343,9 @@ def load(db: Engine, exercise_id: int, cls, *, wall: Callable[[], float] = time.
         heapq.heapify(ex._obs_heap)
         for s in conn.execute(select(exercise_injects).where(exercise_injects.c.exercise_id == exercise_id)):
             if s.inject_id in ex.injects:
-                ex.injects[s.inject_id] = InjectState(s.inject_id, s.status, s.fired_at,
-                                                      json.loads(s.result) if s.result else {}, s.error)
+                res = json.loads(s.result) if s.result else {}
+                ex.injects[s.inject_id] = InjectState(s.inject_id, s.status, s.fired_at, res, s.error,
+                                                      bool(res.get("forced")))
         dets = []
         for d in conn.execute(select(exercise_detections).where(exercise_detections.c.exercise_id == exercise_id)
                               .order_by(exercise_detections.c.id)):
