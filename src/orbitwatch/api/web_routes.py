@@ -90,6 +90,7 @@ class Snapshot:
     sats: Any  # sgp4.api.SatrecArray, same order
     body: bytes  # the JSON answer of /catalog
     body_gz: bytes
+    epoch_max: float | None
     rows_for_audit: list
     built_at: float
     build_s: float
@@ -338,6 +339,7 @@ def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Sn
     # {head..., content...} without dumping the big content twice
     raw = (json.dumps(head, separators=(",", ":"))[:-1] + "," + content_json[1:]).encode()
     return Snapshot(id=sid, norad=norad, sats=SatrecArray(sats), body=raw, body_gz=gzip.compress(raw, 5),
+                    epoch_max=float(epochs.max()) if n else None,
                     rows_for_audit=rows, built_at=time.time(), build_s=time.perf_counter() - t0)
 
 
@@ -360,11 +362,21 @@ def catalog(request: Request, state: State, user: CurrentUser, where: ReadFilter
     names this exact content; pass it to ``/api/v1/web/positions``."""
     snap = snapshot_for(request, conn, user, where, state.scheme)
     audit_reads(state, user, "web/catalog", snap.rows_for_audit, key="norad_id")
-    headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "Vary": "Accept-Encoding"}
+    headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "Vary": "Accept-Encoding",
+               "X-Orbitwatch-Reference": repr(reference_time(snap))}
     if _gzip_ok(request):
         headers["Content-Encoding"] = "gzip"
         return Response(snap.body_gz, media_type="application/json", headers=headers)
     return Response(snap.body, media_type="application/json", headers=headers)
+
+
+def reference_time(snap: Snapshot, now: float | None = None) -> float:
+    """Where the picture opens: now, unless the catalogue is more than 3 days from now (an archive, a
+    demo), then its newest epoch (to the minute) - never a catalogue extrapolated by years."""
+    now = time.time() if now is None else now
+    if snap.epoch_max is None or abs(now - snap.epoch_max) <= 3 * 86400:
+        return now
+    return math.floor(snap.epoch_max / 60.0) * 60.0
 
 
 def knot_times(start: float, step: float, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -392,18 +404,25 @@ def sample_states(sats, start: float, step: float, count: int) -> np.ndarray:
                                             "vx, vy, vz (km/s), TEME"},
                        **problem_responses(409)})
 def positions(request: Request, state: State, user: CurrentUser, where: ReadFilter, conn: Conn,
-              snapshot: Annotated[str, Query(min_length=8, max_length=64, pattern="^[0-9a-f]+$")],
-              start: Annotated[float, Query(ge=-2.2e9, le=7.2e9, description="first knot, unix s UTC")],
+              snapshot: Annotated[str, Query(min_length=7, max_length=64, pattern="^([0-9a-f]+|current)$",
+                                             description="the id from /catalog, or 'current' (see X-Orbitwatch-"
+                                                         "Snapshot in the answer)")],
+              start: Annotated[float | None, Query(ge=-2.2e9, le=7.2e9,
+                                                   description="first knot, unix s UTC (default: the "
+                                                               "catalogue's reference time)")] = None,
               step: Annotated[float, Query(ge=1.0, le=86400.0, description="seconds between knots")] = 60.0,
               count: Annotated[int, Query(ge=1, le=MAX_KNOTS)] = 8) -> Response:
     snap = snapshot_for(request, conn, user, where, state.scheme)
-    if snap.id != snapshot:
+    if snapshot != "current" and snap.id != snapshot:
         # The catalogue or a marking changed since the browser loaded it: it must reload, not mix.
         return problem(409, f"snapshot {snapshot} is not current; reload /api/v1/web/catalog",
                        type_="urn:orbitwatch:problem:stale-snapshot", instance=request.url.path)
     if len(snap.norad) * count > MAX_STATES:
         raise ValidationError(f"{len(snap.norad)} objects x {count} knots is over the limit of {MAX_STATES} "
                               "states per request; ask for fewer knots", field="count")
+    if start is None:
+        start = math.floor(reference_time(snap) / step) * step
+
     def compute() -> bytes:
         if not len(snap.norad):
             return b""

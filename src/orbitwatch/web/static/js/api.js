@@ -53,12 +53,14 @@ export async function logout() {
   try { await request('/auth/logout', { method: 'POST' }); } catch (_) { /* already gone */ }
 }
 
-/** Binary float32 positions of a snapshot: {start, step, count, n, data: Float32Array}. */
+/** Binary float32 positions of a snapshot: {start, step, count, n, snapshot, data: Float32Array}.
+ * snapshot 'current' and start null ask for the caller's current snapshot at its reference time (used to
+ * load the first knots in parallel with the catalogue). */
 export async function positions(snapshot, start, step, count, signal) {
   const resp = await request('/api/v1/web/positions', { params: { snapshot, start, step, count }, signal, raw: true });
   const buf = await resp.arrayBuffer();
   return {
-    start, step, count,
+    start: Number(resp.headers.get('X-Start') ?? start), step, count,
     n: Number(resp.headers.get('X-Count')),
     snapshot: resp.headers.get('X-Orbitwatch-Snapshot'),
     data: new Float32Array(buf),

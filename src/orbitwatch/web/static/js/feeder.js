@@ -62,6 +62,16 @@ export class PositionFeeder {
     this.inflight.set(key, p);
   }
 
+  /** Adopt a window fetched before this feeder existed (the first knots, loaded with the catalogue). */
+  adopt(w) {
+    if (!w || w.snapshot !== this.snapshot || w.n !== this.n || w.data.length !== w.count * this.n * 6) return false;
+    this.windows.set(this._key(w.step, w.start, w.count), w);
+    this.requests += 1;
+    this.bytes += w.data.byteLength;
+    this.onLoad(w);
+    return true;
+  }
+
   /** Ask for a small window around t at once (first frame), the full one after it. */
   prime(t, multiplier) {
     const step = stepFor(multiplier);

@@ -104,7 +104,7 @@ export class Globe {
     s.requestRender();
   }
 
-  setCatalog(catalog, { startUnix }) {
+  setCatalog(catalog, { startUnix, prime = true }) {
     if (this.points) { this.viewer.scene.primitives.remove(this.points); this.points = null; }
     if (this.feeder) this.feeder.stop();
     this.catalog = catalog;
@@ -127,7 +127,7 @@ export class Globe {
       clock.clockRange = Cesium.ClockRange.UNBOUNDED;
       this.viewer.timeline.zoomTo(Cesium.JulianDate.addHours(start, -6, new Cesium.JulianDate()),
         Cesium.JulianDate.addHours(start, 18, new Cesium.JulianDate()));
-      this.feeder.prime(startUnix, clock.multiplier);
+      if (prime) this.feeder.prime(startUnix, clock.multiplier);
     }
     this.restyle();
   }

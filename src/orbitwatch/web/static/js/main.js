@@ -2,7 +2,7 @@
 // parallel, the globe starts, filters/search/alerts/panel are wired. The exercise console loads on
 // demand. Nothing is kept between users: logging out reloads the page.
 
-import { ApiError, get, login, logout, setUnauthenticatedHandler } from './api.js';
+import { ApiError, get, login, logout, positions, setUnauthenticatedHandler } from './api.js';
 import { AlertList, alertObjects, alertRangeKm, alertTime } from './alerts.js';
 import { Catalog, CATEGORY_COLOURS, CATEGORY_NAMES } from './catalog.js';
 import { Globe } from './globe.js';
@@ -124,6 +124,8 @@ async function startPicture() {
   const status = (t) => { $('#status').textContent = t; };
   status('loading catalogue…');
   const catalogP = get('/api/v1/web/catalog').then((j) => { metrics.catalogMs = performance.now(); return j; });
+  // The first knots at the catalogue's reference time, in parallel (the server builds the snapshot once).
+  const firstKnots = positions('current', null, 60, 2).catch(() => null);
   let Cesium;
   try {
     Cesium = await loadCesium();
@@ -152,6 +154,7 @@ async function startPicture() {
     json = await catalogP;
   } catch (err) { showFatal(err); return; }
   installCatalog(json, { first: true });
+  firstKnots.then((w) => { if (w && app.catalog === app.globe.catalog) app.globe.feeder.adopt(w); });
   wireToolbar();
   alerts.start(30000);
   $('#alerts-refresh').onclick = () => alerts.refresh();
@@ -173,7 +176,7 @@ function installCatalog(json, { first = false } = {}) {
   app.referenceUnix = referenceTime(json);
   const keepSelection = prev && app.globe.selected >= 0 ? prev.norad[app.globe.selected] : null;
   if (prev) cat.applyFilter(prev.filter);
-  app.globe.setCatalog(cat, first ? { startUnix: app.referenceUnix } : { startUnix: undefined });
+  app.globe.setCatalog(cat, first ? { startUnix: app.referenceUnix, prime: false } : { startUnix: undefined });
   if (!first) app.globe.feeder.locate(app.globe.unixNow, app.globe.viewer.clock.multiplier);
   buildFilters(cat);
   updateCounts();
