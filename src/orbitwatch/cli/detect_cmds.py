@@ -274,12 +274,13 @@ def proximity_cmd(
     approaches = find_approaches(assets, others, start_ts=start_ts, days=days, pair_ok=pair_ok)
     cos = []
     if cat.histories:
+        from orbitwatch.threats.proximity import co_orbital_candidates
+
+        with_hist = [cat.latest[n] for n in cat.histories if n in cat.latest]
         for a in assets:
             a_hist = cat.histories.get(a.norad_id, [a])
-            for o in others:
-                if not pair_ok(a.norad_id, o.norad_id) or o.norad_id not in cat.histories:
-                    continue
-                if abs(o.semi_major_axis_km - a.semi_major_axis_km) > 100.0:
+            for o in co_orbital_candidates(a, with_hist):
+                if not pair_ok(a.norad_id, o.norad_id):
                     continue
                 co = co_orbital_analysis(a_hist, cat.histories[o.norad_id], since_ts=hist_ts)
                 if co is not None:
@@ -300,11 +301,12 @@ def proximity_cmd(
                                      False, True, 1, None, None, "GEO", owners.get(nb.asset), owners.get(nb.object)))
     ds_list = []
     if cat.histories:
-        for a in assets:
-            if a.regime != "GEO":
-                continue
-            for o in others:
-                if o.regime == "GEO" and pair_ok(a.norad_id, o.norad_id) and o.norad_id in cat.histories:
+        from orbitwatch.threats.geo import stopped_near
+
+        geo_hist = [cat.latest[n] for n in cat.histories if n in cat.latest and cat.latest[n].regime == "GEO"]
+        for a in (x for x in assets if x.regime == "GEO"):
+            for o in stopped_near(a, geo_hist, start_ts):
+                if pair_ok(a.norad_id, o.norad_id):
                     ds = drift_and_stop(cat.histories.get(a.norad_id, [a]), cat.histories[o.norad_id])
                     if ds is not None:
                         ds_list.append(ds)

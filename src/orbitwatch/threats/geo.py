@@ -127,6 +127,20 @@ def neighbourhood(assets: Sequence[ElementSet], others: Sequence[ElementSet], t_
     return out
 
 
+def stopped_near(asset: ElementSet, others: Sequence[ElementSet], t_ts: float, *, near_deg: float = 1.0,
+                 stopped_deg_day: float = 0.02) -> list[ElementSet]:
+    """GEO objects now within ``near_deg`` of the asset and (nearly) not drifting: the only ones a
+    drift-and-stop can end in (vectorised prefilter before :func:`drift_and_stop`)."""
+    cands = [o for o in others
+             if o.norad_id != asset.norad_id and abs(drift_rate_deg_day(o.mean_motion)) <= stopped_deg_day]
+    if not cands:
+        return []
+    lon_a, _ = longitudes([asset], t_ts)
+    lon, _ = longitudes(cands, t_ts)
+    gap = np.abs(wrap180(lon - lon_a[0]))
+    return [cands[k] for k in np.flatnonzero(gap <= near_deg)]
+
+
 @dataclass
 class DriftAndStop:
     """An object that drifted toward an allied GEO asset and stopped near it."""

@@ -390,6 +390,20 @@ def co_orbital_analysis(asset_hist: Sequence[ElementSet], obj_hist: Sequence[Ele
                      sustained, dv_close, mans, reducing)
 
 
+def co_orbital_candidates(asset: ElementSet, others: Sequence[ElementSet], *, max_plane_deg: float = 2.0,
+                          max_delta_a_km: float = 100.0) -> list[ElementSet]:
+    """Objects whose latest orbit is near-coplanar with and close in semi-major axis to the asset's
+    (vectorised prefilter before :func:`co_orbital_analysis`)."""
+    if not others:
+        return []
+    a = np.array([o.semi_major_axis_km for o in others])
+    inc = np.radians([o.inclination for o in others])
+    raan = np.radians([o.raan for o in others])
+    theta = np.degrees(plane_angle_rad(math.radians(asset.inclination), math.radians(asset.raan), inc, raan))
+    keep = (np.abs(a - asset.semi_major_axis_km) <= max_delta_a_km) & (theta <= max_plane_deg)
+    return [others[k] for k in np.flatnonzero(keep) if others[k].norad_id != asset.norad_id]
+
+
 def _reduces_range(a_hist, o_hist, m: Manoeuvre, horizon_s: float = 86400.0) -> bool:
     """Did manoeuvre ``m`` bring the object closer? Compare the mean distance to the asset over the next
     ``horizon_s`` predicted from the last pre-manoeuvre set with that from the first post set."""
