@@ -59,10 +59,15 @@ def test_result_cap_applies(db_url):
     tok, _ = identity.issue_token(engine, "u")
     client = AsgiClient(create_app(make_settings(max_page_size=5), engine))
     try:
-        body = client.get("/api/v1/objects?limit=1000", headers={"Authorization": f"Bearer {tok}"}).json()
+        h = {"Authorization": f"Bearer {tok}"}
+        body = client.get("/api/v1/objects?limit=1000&count=true", headers=h).json()
         assert len(body["items"]) == 5 and body["limit"] == 5 and body["total"] == 12
-        body = client.get("/api/v1/objects?limit=5&offset=10", headers={"Authorization": f"Bearer {tok}"}).json()
+        assert body["next_offset"] == 5
+        body = client.get("/api/v1/objects?limit=1000", headers=h).json()
+        assert "total" not in body and body["next_offset"] == 5
+        body = client.get("/api/v1/objects?limit=5&offset=10", headers=h).json()
         assert [it["norad_id"] for it in body["items"]] == [110, 111]
+        assert body["total"] == 12 and "next_offset" not in body
     finally:
         client.close()
         engine.dispose()

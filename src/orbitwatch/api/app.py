@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _bound_threads(engine)
         yield
         state.audit_buffer.close()
 
@@ -74,6 +75,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _mount_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
     return app
+
+
+def _bound_threads(engine: Engine) -> None:
+    """Run at most as many routes at once as the connection pool can serve (less two: one for the audit
+    writer, one for token lookups), so that requests queue in the server rather than time out waiting
+    for a connection."""
+    import anyio.to_thread
+
+    pool = engine.pool
+    try:
+        capacity = int(pool.size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
+    except (AttributeError, TypeError):  # pools without a size (SQLite in memory): leave the default
+        return
+    anyio.to_thread.current_default_thread_limiter().total_tokens = max(4, min(40, capacity - 2))
 
 
 #: Routers owned by other packages, included when they are installed (each holds ``router``).

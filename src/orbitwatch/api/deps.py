@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
 
 from orbitwatch.api.limits import RateLimiter
 from orbitwatch.errors import AuthenticationError, PermissionDenied
@@ -47,14 +48,21 @@ class NodeState:
     _cache: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def peek_principal(self, kind: str, secret: str) -> Principal | None:
+        """The cached principal for a token or session id, without touching the database."""
+        hit = self._cache.get(kind + ":" + secret_digest(secret))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
     def cached_principal(self, kind: str, secret: str) -> Principal:
         """Resolve a token or session id, caching the answer for ``token_cache_s`` seconds (so a revoked
-        token stops working within that time in every worker)."""
+        token stops working within that time in every worker). Blocking: call it from a thread."""
+        hit = self.peek_principal(kind, secret)
+        if hit is not None:
+            return hit
         key = kind + ":" + secret_digest(secret)
         now = time.monotonic()
-        hit = self._cache.get(key)
-        if hit is not None and hit[1] > now:
-            return hit[0]
         with self.engine.connect() as conn:
             resolve = authenticate_token if kind == "token" else session_principal
             p = resolve(conn, secret)
@@ -101,8 +109,12 @@ def _credentials(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def resolve_caller(request: Request, state: NodeState, *, allow_anonymous: bool) -> Principal:
-    """Authenticate the request and charge its rate limit. The only authentication path."""
+async def resolve_caller(request: Request, state: NodeState, *, allow_anonymous: bool) -> Principal:
+    """Authenticate the request and charge its rate limit. The only authentication path.
+
+    A cache hit costs a dictionary lookup; a miss goes to the database from a worker thread, never from
+    the event loop (a loop blocked on the connection pool would stall every request of the worker).
+    """
     creds = _credentials(request)
     if creds is None:
         if allow_anonymous and state.settings.public_access:
@@ -115,7 +127,9 @@ def resolve_caller(request: Request, state: NodeState, *, allow_anonymous: bool)
                                   "in at POST /auth/login")
     kind, secret = creds
     try:
-        p = state.cached_principal(kind, secret)
+        p = state.peek_principal(kind, secret)
+        if p is None:
+            p = await run_in_threadpool(state.cached_principal, kind, secret)
     except AuthenticationError:
         # Failed credentials cost from the client's address bucket: guessing tokens is rate limited too.
         state.limiter.check("ip:" + _client(request))
@@ -126,11 +140,11 @@ def resolve_caller(request: Request, state: NodeState, *, allow_anonymous: bool)
 
 
 async def current_user(request: Request, state: State) -> Principal:
-    return resolve_caller(request, state, allow_anonymous=False)
+    return await resolve_caller(request, state, allow_anonymous=False)
 
 
 async def current_caller(request: Request, state: State) -> Principal:
-    return resolve_caller(request, state, allow_anonymous=True)
+    return await resolve_caller(request, state, allow_anonymous=True)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -147,10 +161,38 @@ async def read_filter(request: Request, state: State) -> Where:
 ReadFilter = Annotated[Where, Depends(read_filter)]
 
 
+class LazyConnection:
+    """A :class:`~sqlalchemy.Connection` checked out from the pool on first use.
+
+    Routes run in worker threads; checking a connection out in the (async) dependency would block the
+    event loop whenever the pool is exhausted - and with it the very requests that would give
+    connections back. Deferring the checkout to the route's first statement keeps waits in threads.
+    """
+
+    __slots__ = ("_conn", "_engine")
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def _get(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def __getattr__(self, name: str):
+        return getattr(self._get(), name)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 async def db(state: State) -> AsyncIterator[Connection]:
-    conn = state.engine.connect()
+    conn = LazyConnection(state.engine)
     try:
-        yield conn
+        yield conn  # type: ignore[misc]  (a Connection in every way routes use it)
     finally:
         conn.close()
 

@@ -17,6 +17,7 @@ agree for random markings on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from sqlalchemy import Integer, Table, and_, false, literal, or_
 from sqlalchemy.ext.compiler import compiles
@@ -55,31 +56,54 @@ def _position_pg(element, compiler, **kw):
 def readable_by(principal: Principal, scheme: ClassificationScheme = DEFAULT_SCHEME) -> Where:
     """A ``where=`` callable: given a marked table, the SQL condition for rows ``principal`` may read."""
     if principal.is_anonymous:
-        def public(t: Table) -> ColumnElement[bool]:
-            return and_(t.c.class_rank == 0, t.c.tlp == "CLEAR")
-        return public
-
+        return _public_where()
     rank = scheme.rank(principal.clearance)
     if principal.nation is not None:
-        bit = nation_bit(principal.nation)
-
-        def national(t: Table) -> ColumnElement[bool]:
-            return and_(t.c.rel_mask.op("&", return_type=Integer)(bit) != 0, t.c.class_rank <= rank)
-        return national
-
-    org = principal.organisation
-    if not org:
+        return _national_where(nation_bit(principal.nation), rank)
+    if not principal.organisation:
         # Neither a nation nor an organisation: reads nothing (fail closed).
         return lambda t: false()
+    return _organisation_where(principal.organisation)
 
-    def organisation(t: Table) -> ColumnElement[bool]:
+
+class _TableCache:
+    """A ``where`` callable that builds its clause once per table: SQL expressions are immutable, and
+    building them costs more than the query they filter (this runs on every API request)."""
+
+    __slots__ = ("_build", "_by_table")
+
+    def __init__(self, build: Callable[[Table], ColumnElement[bool]]):
+        self._build = build
+        self._by_table: dict[Table, ColumnElement[bool]] = {}
+
+    def __call__(self, t: Table) -> ColumnElement[bool]:
+        clause = self._by_table.get(t)
+        if clause is None:
+            clause = self._by_table[t] = self._build(t)
+        return clause
+
+
+@lru_cache(maxsize=256)
+def _national_where(bit: int, rank: int) -> Where:
+    return _TableCache(lambda t: and_(t.c.rel_mask.op("&", return_type=Integer)(bit) != 0,
+                                      t.c.class_rank <= rank))
+
+
+@lru_cache(maxsize=1)
+def _public_where() -> Where:
+    return _TableCache(lambda t: and_(t.c.class_rank == 0, t.c.tlp == "CLEAR"))
+
+
+@lru_cache(maxsize=256)
+def _organisation_where(org: str) -> Where:
+    def build(t: Table) -> ColumnElement[bool]:
         named = _position(literal(",") + t.c.orgs + literal(","), literal(f",{org},")) > 0
         return and_(
             t.c.class_rank == 0,
             or_(t.c.tlp.in_(("CLEAR", "GREEN")),
                 and_(t.c.tlp.in_(("AMBER", "AMBER+STRICT", "RED")), named)),
         )
-    return organisation
+    return _TableCache(build)
 
 
 def is_restricted(marking: Marking) -> bool:

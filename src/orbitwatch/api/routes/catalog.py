@@ -53,17 +53,26 @@ def search_objects(state: State, user: Caller, where: ReadFilter, conn: Conn,
                    norad_id: NoradIds = None, name: Text = None, owner: Text = None,
                    owner_nation: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
                    object_type: ObjectType | None = None, regime: Regime | None = None,
-                   sort: SortKey = "norad_id", limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
+                   sort: SortKey = "norad_id", limit: Limit = 100, offset: Offset = 0,
+                   count: Annotated[bool, Query(description="always include the total (costs a count query)")]
+                   = False) -> JSONResponse:
     """Objects the caller may read, filtered (name: case-insensitive substring) and sorted (``-`` for
-    descending). ``total`` counts only what the caller may read."""
+    descending). ``total`` (only what the caller may read) is given when the page is the last one, or
+    always with ``count=true``; ``next_offset`` points to the next page when there may be one."""
     limit = _page(state, limit)
     filters = dict(norad_ids=norad_id, name=name, owner=owner, owner_nation=owner_nation,
                    object_type=object_type, regime=regime)
     rows = queries.search_objects(conn, where=where, sort=sort.lstrip("-"), descending=sort.startswith("-"),
                                   limit=limit, offset=offset, **filters)
-    total = queries.count_objects(conn, where=where, **filters)
+    body: dict = {"items": rows_dicts(rows), "limit": limit, "offset": offset}
+    if count or (rows and len(rows) < limit) or (not rows and offset == 0):
+        # A short first-or-later page ends the result: its total is exact without counting.
+        body["total"] = (queries.count_objects(conn, where=where, **filters) if count
+                         else offset + len(rows))
+    if len(rows) == limit:
+        body["next_offset"] = offset + limit
     audit_reads(state, user, "objects", rows, key="norad_id")
-    return JSONResponse({"items": rows_dicts(rows), "total": total, "limit": limit, "offset": offset})
+    return JSONResponse(body)
 
 
 @router.get("/api/v1/objects/{norad_id}", summary="One space object", responses=problem_responses(404))
