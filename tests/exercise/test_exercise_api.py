@@ -56,6 +56,7 @@ def _alerts(call, user, eid):
     return r.json()["items"]
 
 
+@pytest.mark.slow
 def test_live_play_over_http(live):
     call = live
     # Only the white cell creates; a bad scenario answers 422 with every problem located.

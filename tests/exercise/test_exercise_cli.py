@@ -39,6 +39,7 @@ def test_validate_ok_and_errors(tmp_path):
     assert {(e["line"], e["field"]) for e in errs} >= {(16, "participants[2].nation"), (27, "msel[0].kind")}
 
 
+@pytest.mark.slow
 def test_run_status_step_report_act(files):
     db = f"sqlite:///{files / 'ex.sqlite'}"
     common = ["--db", db]
