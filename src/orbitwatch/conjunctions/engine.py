@@ -185,7 +185,7 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
         if it == 0:
             with np.errstate(divide="ignore", invalid="ignore"):
                 tau = np.where(uu > 0, -g / uu, 0.0)
-            lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, g * g / uu, 0.0), 0.0))
+                lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, g * g / uu, 0.0), 0.0))
             reach = lin - 0.5 * accel * np.minimum(np.abs(tau), hi[live] - lo[live]) ** 2
             far = reach > prune_km
             ok[live[far]] = False

@@ -150,11 +150,23 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
 def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary, primaries_only,
                   d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover - compiled
     n = step.shape[0]
+    # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
+    # object, refreshed only when the samples enter a new interval): the per-step pass then streams
+    # through memory instead of gathering knots from all over the table.
+    coef = np.empty((n, 12))
+    seg = np.full(n, -2, dtype=np.int64)
+    seg_ok = np.zeros(n, dtype=np.bool_)
     pos = np.empty((n, 3))
     vel = np.empty((n, 3))
     valid = np.zeros(n, dtype=np.bool_)
     cell = np.empty((n, 3), dtype=np.int64)
-    side = np.empty((n, 3), dtype=np.int64)
+    # bucket-ordered copies, so that scanning a bucket reads contiguous memory
+    sp = np.empty((n, 3))
+    sv = np.empty((n, 3))
+    sc = np.empty((n, 3), dtype=np.int64)
+    sid = np.empty(n, dtype=np.int64)
+    seps = np.empty(n)
+    sprim = np.zeros(n, dtype=np.bool_)
     m = 1
     bits = 0
     while m < 2 * n:
@@ -164,7 +176,6 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
     bstart = np.zeros(m + 1, dtype=np.int64)
     bfill = np.zeros(m, dtype=np.int64)
     bkey = np.empty(n, dtype=np.int64)
-    order = np.empty(n, dtype=np.int64)
     cap = out_i.shape[0]
     cnt = 0
     overflow = False
@@ -180,40 +191,49 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
             valid[i] = False
             if not active[i]:
                 continue
-            x = (t - t0) / step[i]
+            hh = step[i]
+            x = (t - t0) / hh
             jj = int(math.floor(x))
             if jj < 0 or jj > count[i] - 1:
                 continue
             if jj > count[i] - 2:
                 jj = count[i] - 2
+            if jj != seg[i]:
+                seg[i] = jj
+                row = offset[i] + jj
+                ok = True
+                for c in range(3):
+                    r0 = kr[row, c]
+                    r1 = kr[row + 1, c]
+                    w0 = kv[row, c] * hh
+                    w1 = kv[row + 1, c] * hh
+                    if not (math.isfinite(r0) and math.isfinite(r1) and math.isfinite(w0) and math.isfinite(w1)):
+                        ok = False
+                    coef[i, c] = r0
+                    coef[i, 3 + c] = w0
+                    coef[i, 6 + c] = -3.0 * r0 - 2.0 * w0 + 3.0 * r1 - w1
+                    coef[i, 9 + c] = 2.0 * r0 + w0 - 2.0 * r1 + w1
+                seg_ok[i] = ok
+            if not seg_ok[i]:
+                continue
             s = x - jj
-            row = offset[i] + jj
-            hh = step[i]
-            s2 = s * s
-            s3 = s2 * s
-            a0 = 2 * s3 - 3 * s2 + 1
-            a1 = (s3 - 2 * s2 + s) * hh
-            a2 = -2 * s3 + 3 * s2
-            a3 = (s3 - s2) * hh
-            b0 = (6 * s2 - 6 * s) / hh
-            b1 = 3 * s2 - 4 * s + 1
-            b3 = 3 * s2 - 2 * s
-            good = True
+            inv = 1.0 / hh
             vv = 0.0
             for c in range(3):
-                p = a0 * kr[row, c] + a1 * kv[row, c] + a2 * kr[row + 1, c] + a3 * kv[row + 1, c]
-                w = b0 * (kr[row, c] - kr[row + 1, c]) + b1 * kv[row, c] + b3 * kv[row + 1, c]
-                if not (math.isfinite(p) and math.isfinite(w)):
-                    good = False
-                pos[i, c] = p
+                c0 = coef[i, c]
+                c1 = coef[i, 3 + c]
+                c2 = coef[i, 6 + c]
+                c3 = coef[i, 9 + c]
+                pos[i, c] = c0 + s * (c1 + s * (c2 + s * c3))
+                w = (c1 + s * (2.0 * c2 + 3.0 * s * c3)) * inv
                 vel[i, c] = w
                 vv += w * w
-            if good:
-                valid[i] = True
-                if vv > vmax2:
-                    vmax2 = vv
+            valid[i] = True
+            if vv > vmax2:
+                vmax2 = vv
         radius = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vmax2) * half
         size = 2.0 * radius
+        inv_size = 1.0 / size
         r2 = radius * radius
         # counting sort of objects into hash buckets of their cells
         for b in range(m):
@@ -221,12 +241,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
         for i in range(n):
             if not valid[i]:
                 continue
-            key = 0
             for c in range(3):
-                q = pos[i, c] / size
-                fq = math.floor(q)
-                cell[i, c] = int(fq)
-                side[i, c] = -1 if q - fq < 0.5 else 1
+                cell[i, c] = int(math.floor(pos[i, c] * inv_size))
             key = _hash(cell[i, 0], cell[i, 1], cell[i, 2], shift)
             bkey[i] = key
             bfill[key] += 1
@@ -238,41 +254,53 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
         bstart[m] = acc
         for i in range(n):
             if valid[i]:
-                order[bfill[bkey[i]]] = i
+                q = bfill[bkey[i]]
                 bfill[bkey[i]] += 1
+                sid[q] = i
+                seps[q] = eps[i]
+                sprim[q] = is_primary[i]
+                for c in range(3):
+                    sp[q, c] = pos[i, c]
+                    sv[q, c] = vel[i, c]
+                    sc[q, c] = cell[i, c]
         # neighbour search in the 2x2x2 block of cells nearest to each object
-        for i in range(n):
-            if not valid[i]:
+        for a in range(acc):
+            i = sid[a]
+            if primaries_only and not sprim[a]:
                 continue
-            if primaries_only and not is_primary[i]:
-                continue
+            px = sp[a, 0]
+            py = sp[a, 1]
+            pz = sp[a, 2]
+            ox = -1 if px * inv_size - sc[a, 0] < 0.5 else 1
+            oy = -1 if py * inv_size - sc[a, 1] < 0.5 else 1
+            oz = -1 if pz * inv_size - sc[a, 2] < 0.5 else 1
             for da in range(2):
-                cx = cell[i, 0] + da * side[i, 0]
+                cx = sc[a, 0] + da * ox
                 for db in range(2):
-                    cy = cell[i, 1] + db * side[i, 1]
+                    cy = sc[a, 1] + db * oy
                     for dc in range(2):
-                        cz = cell[i, 2] + dc * side[i, 2]
+                        cz = sc[a, 2] + dc * oz
                         key = _hash(cx, cy, cz, shift)
-                        for idx in range(bstart[key], bstart[key + 1]):
-                            j = order[idx]
+                        for b in range(bstart[key], bstart[key + 1]):
+                            j = sid[b]
                             if j == i:
                                 continue
                             if primaries_only:
-                                if is_primary[j] and j < i:
+                                if sprim[b] and j < i:
                                     continue
                             elif j < i:
                                 continue
-                            if cell[j, 0] != cx or cell[j, 1] != cy or cell[j, 2] != cz:
+                            if sc[b, 0] != cx or sc[b, 1] != cy or sc[b, 2] != cz:
                                 continue
-                            dx = pos[j, 0] - pos[i, 0]
-                            dy = pos[j, 1] - pos[i, 1]
-                            dz = pos[j, 2] - pos[i, 2]
+                            dx = sp[b, 0] - px
+                            dy = sp[b, 1] - py
+                            dz = sp[b, 2] - pz
                             d2 = dx * dx + dy * dy + dz * dz
                             if d2 > r2:
                                 continue
-                            ux = vel[j, 0] - vel[i, 0]
-                            uy = vel[j, 1] - vel[i, 1]
-                            uz = vel[j, 2] - vel[i, 2]
+                            ux = sv[b, 0] - sv[a, 0]
+                            uy = sv[b, 1] - sv[a, 1]
+                            uz = sv[b, 2] - sv[a, 2]
                             uu = ux * ux + uy * uy + uz * uz
                             g = dx * ux + dy * uy + dz * uz
                             tau = -g / uu if uu > 0.0 else 0.0
@@ -284,19 +312,24 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                             ey = dy + uy * tau
                             ez = dz + uz * tau
                             dmin = math.sqrt(ex * ex + ey * ey + ez * ez)
-                            if dmin > d0 + eps[i] + eps[j] + accel_pad:
+                            if dmin > d0 + seps[a] + seps[b] + accel_pad:
                                 continue
                             if cnt >= cap:
                                 overflow = True
                                 continue
-                            lo, hi = (i, j) if i < j else (j, i)
-                            out_i[cnt] = lo
-                            out_j[cnt] = hi
+                            if i < j:
+                                out_i[cnt] = i
+                                out_j[cnt] = j
+                                out_f[cnt, 3] = g
+                            else:
+                                # rows are stored as (lower, higher): flip the relative vectors' sign
+                                out_i[cnt] = j
+                                out_j[cnt] = i
+                                out_f[cnt, 3] = g
                             out_k[cnt] = k
                             out_f[cnt, 0] = dmin
                             out_f[cnt, 1] = tau
                             out_f[cnt, 2] = math.sqrt(d2)
-                            out_f[cnt, 3] = g
                             cnt += 1
     return cnt, overflow
 
