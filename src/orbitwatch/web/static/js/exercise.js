@@ -146,6 +146,7 @@ export class ExerciseConsole {
     // clock
     clear(this.clockBox);
     if (s) {
+      document.getElementById('utc').textContent = `${isoUtc(toUnix(s.sim_time))} UTC (exercise)`;
       this.clockBox.append(
         el('div', { class: 'ex-clock', id: 'ex-sim-time', text: isoUtc(toUnix(s.sim_time)) }),
         el('div', { class: 'muted small', text: `T+${(s.elapsed_h ?? 0).toFixed(2)} h · ${s.status} · clock ${s.clock.mode}${s.clock.mode === 'accelerated' ? ` ×${s.clock.rate}` : ''} · step ${(s.step_s / 60).toFixed(0)} min` }),

@@ -159,7 +159,7 @@ async function startPicture() {
   alerts.start(30000);
   $('#alerts-refresh').onclick = () => alerts.refresh();
   setInterval(refreshCatalogIfChanged, 120000);
-  setInterval(() => { $('#utc').textContent = isoUtc(globe.unixNow) + ' UTC'; }, 500);
+  setInterval(() => { if (!$('#picture-view').hidden && globe.unixNow) $('#utc').textContent = isoUtc(globe.unixNow) + ' UTC'; }, 500);
 }
 
 function referenceTime(json) {
