@@ -429,7 +429,7 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
         text = data
         raw = data.encode("utf-8", "surrogatepass")
     else:
-        raw = bytes(data)
+        raw = data if isinstance(data, bytes) else bytes(data)
         text = raw.decode("utf-8", "replace")
     text_lines = text.split("\n")
     buf, starts, ends = _split_lines(raw)
