@@ -341,3 +341,22 @@ def test_mount_web_is_idempotent(node):
     assert list(other.openapi()["paths"]).count("/api/v1/web/catalog") == 1
     assert sum(1 for r in other.routes if getattr(r, "original_router", None) is router
                or getattr(r, "path", "") == "/api/v1/web/catalog") == 1
+
+
+def test_earth_fixed_rotation_without_the_frames_kernel_is_the_same(monkeypatch):
+    """The ground track's TEME -> Earth-fixed rotation falls back to its own GMST-82 when the frames
+    kernel is absent; both must agree exactly (same formula)."""
+    import sys
+
+    from orbitwatch.api.web_routes import teme_to_earth_fixed
+
+    rng = np.random.default_rng(7)
+    r = rng.normal(size=(40, 3)) * 7000.0
+    t = 1.7e9 + np.arange(40) * 1234.5
+    with_kernel = teme_to_earth_fixed(r, t)
+    monkeypatch.setitem(sys.modules, "orbitwatch.kernels.frames", None)
+    without = teme_to_earth_fixed(r, t)
+    assert np.abs(with_kernel - without).max() < 1e-9
+    # A rotation about z: heights and z unchanged.
+    assert np.allclose(np.linalg.norm(without, axis=1), np.linalg.norm(r, axis=1))
+    assert np.array_equal(without[:, 2], r[:, 2])

@@ -447,6 +447,24 @@ def _latest_row(conn: Connection, where, norad_id: int):
     return rows[0]
 
 
+def teme_to_earth_fixed(r_km: np.ndarray, t_unix: np.ndarray) -> np.ndarray:
+    """TEME positions (n, 3) at UTC unix times (n,) to Earth-fixed (pseudo-fixed: GMST-82 rotation with
+    UT1 = UTC, no polar motion), as SGP4's TEME is defined. The project's frames kernel when present."""
+    try:
+        from orbitwatch.kernels.frames import teme_to_itrf
+    except ImportError:
+        pass
+    else:
+        return teme_to_itrf(r_km, np.zeros_like(r_km), t_unix)[0]
+    days = np.floor(t_unix / 86400.0)
+    t = ((days + 2440587.5 - 2451545.0) + (t_unix - days * 86400.0) / 86400.0) / 36525.0
+    g = 67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * t + 0.093104 * t * t - 6.2e-6 * t**3
+    theta = np.mod(np.radians(g / 240.0), 2.0 * np.pi)
+    c, s = np.cos(theta), np.sin(theta)
+    x, y = r_km[:, 0], r_km[:, 1]
+    return np.stack([c * x + s * y, -s * x + c * y, r_km[:, 2]], axis=-1)
+
+
 def ecef_to_geodetic(r_km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """WGS-84 geodetic latitude, longitude (deg) and height (km) of Earth-fixed positions (km).
 
@@ -477,7 +495,6 @@ def track(norad_id: NoradId, state: State, user: CurrentUser, where: ReadFilter,
     """The orbit over one revolution centred on ``t`` (TEME km: draw it in an inertial frame) and the
     ground track over ``revs`` revolutions either side (WGS-84 latitude/longitude in degrees, height
     km; Earth-fixed by GMST-82 rotation, UT1 = UTC and no polar motion: < 0.5 km at LEO)."""
-    from orbitwatch.kernels.frames import teme_to_itrf
     from orbitwatch.kernels.propagation import propagate
 
     row = _latest_row(conn, where, norad_id)
@@ -489,11 +506,11 @@ def track(norad_id: NoradId, state: State, user: CurrentUser, where: ReadFilter,
     tt = np.concatenate([t_orbit, t_ground])
     days = np.floor(tt / 86400.0)
     p = propagate([sat], days + 2440587.5, (tt - days * 86400.0) / 86400.0)
-    r, v = p.r[0], p.v[0]
+    r = p.r[0]
     ro = r[: len(t_orbit)]
-    rg, vg = r[len(t_orbit):], v[len(t_orbit):]
+    rg = r[len(t_orbit):]
     ok_g = np.isfinite(rg).all(axis=1)
-    r_itrf, _ = teme_to_itrf(rg[ok_g], vg[ok_g], t_ground[ok_g])
+    r_itrf = teme_to_earth_fixed(rg[ok_g], t_ground[ok_g])
     lat, lon, h = ecef_to_geodetic(r_itrf)
     ok_o = np.isfinite(ro).all(axis=1)
     audit_reads(state, user, f"web/objects/{norad_id}/track", [row])

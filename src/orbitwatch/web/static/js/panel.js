@@ -142,10 +142,15 @@ export class ObjectPanel {
     if (!items.length) { sec.append(el('p', { class: 'muted', text: 'none released to you' })); return; }
     const ul = el('ul', { class: 'conj-list' });
     for (const c of items.slice(0, 20)) {
-      const other = [c.primary, c.secondary, c.primary_norad, c.secondary_norad].find((x) => x && Number(x) !== this.norad);
-      ul.append(el('li', {}, [
+      const pair = [c.norad1 ?? c.primary ?? c.primary_norad, c.norad2 ?? c.secondary ?? c.secondary_norad].map(Number);
+      const other = pair.find((x) => x && x !== Number(this.norad));
+      const miss = c.miss_km ?? c.miss_distance_km;
+      const asAlert = { kind: 'conjunction', title: `conjunction ${pair.join(' / ')}`, subjects: pair, tca_ts: c.tca_ts,
+        tca: c.tca, miss_km: miss, marking: c.marking, severity: 'info' };
+      ul.append(el('li', { class: 'conj', dataset: { id: String(c.id ?? '') }, title: 'show the geometry at TCA', onclick: () => this.onAlert(asAlert) }, [
         this._mark(c.marking),
-        ` TCA ${c.tca || isoUtc(c.tca_ts)} · miss ${fmt(c.miss_km ?? c.miss_distance_km, 3)} km`,
+        ` TCA ${c.tca || isoUtc(c.tca_ts)} · miss ${fmt(miss, 3)} km`,
+        c.relative_speed_kms !== undefined && c.relative_speed_kms !== null ? ` · ${fmt(c.relative_speed_kms, 2)} km/s` : '',
         c.pc !== undefined && c.pc !== null ? ` · Pc ${Number(c.pc).toExponential(2)}` : '',
         other ? ` · with ${other}` : '',
       ]));
