@@ -255,3 +255,32 @@ def test_exercise_step_and_actions(browser, web_node, gbr, exercise_id):
     # Back to the picture: the banner no longer counts the exercise console.
     page.evaluate("window.location.hash = '#/picture'")
     page.wait_for_function("document.querySelector('#banner-top').dataset.exercise === '0'")
+
+
+def test_alert_geometry_is_drawn_between_the_objects(gbr, web_node):
+    """'show on globe' for a proximity alert: clock to the event, both objects highlighted, the line
+    between them (its length is the distance now), a sphere of the closest range around the asset."""
+    page = gbr
+    page.evaluate("window.location.hash = '#/picture'")
+    t_event = web_node.extras["reference_epoch"] + 3600
+    alert = {"kind": "proximity", "severity": "high", "title": "test approach", "subjects": [GBR_ONLY, GBR_FRA],
+             "event_time": datetime.fromtimestamp(t_event, UTC).isoformat(), "payload": {"closest_km": 4.2},
+             "marking": "SECRET//GBR EYES ONLY"}
+    page.evaluate("(a) => window.orbitwatch.showAlert(a)", alert)
+    page.wait_for_function("""() => { const g = window.orbitwatch.globe; if (g.alertEntities.length < 3) return false;
+        const p = g.alertEntities[0].polyline.positions.getValue(g.viewer.clock.currentTime);
+        return p && p.length === 2; }""", timeout=60_000, polling=500)
+    out = page.evaluate("""() => { const g = window.orbitwatch.globe; const t = g.viewer.clock.currentTime;
+        const p = g.alertEntities[0].polyline.positions.getValue(t);
+        return {unix: g.unixOf(t), highlighted: Array.from(g.highlighted).map(i => window.orbitwatch.catalog.norad[i]),
+                km: Cesium.Cartesian3.distance(p[0], p[1]) / 1000,
+                radius: g.alertEntities[2].ellipsoid.radii.getValue(t).x / 1000,
+                label: g.alertEntities[1].label.text.getValue(t)}; }""")
+    assert abs(out["unix"] - t_event) < 1.0
+    assert sorted(out["highlighted"]) == sorted([GBR_ONLY, GBR_FRA])
+    assert abs(out["radius"] - 4.2) < 1e-6
+    # The line's length is the distance between the two objects at that time (Earth-fixed, km).
+    assert 0 < out["km"] < 2 * 7000
+    assert f"{out['km']:.1f} km now" in out["label"]
+    assert banner(page)["cls"] == "SECRET"
+    page.evaluate("window.orbitwatch.globe.clearAlert()")
