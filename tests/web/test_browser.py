@@ -284,3 +284,23 @@ def test_alert_geometry_is_drawn_between_the_objects(gbr, web_node):
     assert f"{out['km']:.1f} km now" in out["label"]
     assert banner(page)["cls"] == "SECRET"
     page.evaluate("window.orbitwatch.globe.clearAlert()")
+
+
+def test_picture_shows_the_exercise_world_marked_exercise(gbr, exercise_id):
+    """Switching the picture's source to the exercise: the nation's simulated world is drawn and the
+    banner reads EXERCISE; back to the catalogue, it does not."""
+    page = gbr
+    page.evaluate("window.location.hash = '#/picture'")
+    page.evaluate("window.orbitwatch.refreshSources()")
+    page.wait_for_selector(f"#source option[value='{exercise_id}']", state="attached")
+    page.select_option("#source", str(exercise_id))
+    page.wait_for_function(f"""() => {{ const c = window.orbitwatch.catalog;
+        return c && c.json.source === 'exercise:{exercise_id}' && window.orbitwatch.globe.points.hasData; }}""",
+                           timeout=60_000)
+    page.evaluate("window.orbitwatch.globe.updateVisibility()")
+    page.wait_for_function("document.querySelector('#banner-top').dataset.exercise === '1'")
+    assert "EXERCISE" in banner(page)["top"]
+    assert page.evaluate("window.orbitwatch.catalog.n") > 100
+    page.select_option("#source", "")
+    page.wait_for_function("window.orbitwatch.catalog.json.source === 'catalogue'", timeout=60_000)
+    page.wait_for_function("document.querySelector('#banner-top').dataset.exercise === '0'")

@@ -360,3 +360,43 @@ def test_earth_fixed_rotation_without_the_frames_kernel_is_the_same(monkeypatch)
     # A rotation about z: heights and z unchanged.
     assert np.allclose(np.linalg.norm(without, axis=1), np.linalg.norm(r, axis=1))
     assert np.array_equal(without[:, 2], r[:, 2])
+
+
+@pytest.mark.slow
+def test_exercise_world_snapshot_is_what_the_nation_holds(sqlite_url):
+    """The picture can show an exercise's simulated world: exactly the element sets the caller's nation
+    holds (as GET /api/v1/exercises/{eid}/elsets lists them), all EXERCISE-marked, positions included."""
+    from pathlib import Path
+
+    engine = open_engine(sqlite_url)
+    identity.create_user(engine, "white", nation="USA", clearance="SECRET", roles=("exercise-control", "analyst"),
+                         password=PASSWORD)
+    identity.create_user(engine, "gbr-user", nation="GBR", clearance="SECRET", roles=("operator",), password=PASSWORD)
+    app = create_app(settings(), engine)
+    scenario = (Path(__file__).resolve().parents[2] / "examples" / "shadow.yaml").read_text()
+    with client_for(app, "white") as w, client_for(app, "gbr-user") as g:
+        r = w.post("/api/v1/exercises", json={"scenario_yaml": scenario, "catalog": "demo"})
+        assert r.status_code == 201, r.text
+        eid = r.json()["id"]
+        assert w.post(f"/api/v1/exercises/{eid}/step", json={"steps": 3}).status_code == 200
+        held = g.get(f"/api/v1/exercises/{eid}/elsets", params={"limit": 50000}).json()["items"]
+        cat = g.get("/api/v1/web/catalog", params={"exercise": eid}).json()
+        assert cat["source"] == f"exercise:{eid}"
+        assert cat["norad"] == sorted(x["norad_id"] for x in held)
+        assert all("EXERCISE" in m["text"] for m in cat["markings"])
+        sim = w.get(f"/api/v1/exercises/{eid}").json()["sim_time"]
+        assert abs(cat["reference_ts"] - datetime.fromisoformat(sim.replace("Z", "+00:00")).timestamp()) < 1e-3
+        assert all(v is not None for v in cat["regime"][:50])
+        pos = g.get("/api/v1/web/positions", params={"snapshot": cat["snapshot"], "exercise": eid, "count": 2})
+        assert pos.status_code == 200
+        assert float(pos.headers["X-Start"]) == pytest.approx(cat["reference_ts"] // 60 * 60)
+        data = np.frombuffer(pos.content, "<f4").reshape(2, cat["count"], 6)
+        assert (np.linalg.norm(data[0, :, :3], axis=1) > 6000).mean() > 0.95
+        # A step moves the simulated time on; the snapshot id changes only if what GBR holds changed.
+        w.post(f"/api/v1/exercises/{eid}/step", json={"steps": 1})
+        after = g.get("/api/v1/web/catalog", params={"exercise": eid}).json()
+        assert after["reference_ts"] == pytest.approx(cat["reference_ts"] + 600)
+        again = g.get("/api/v1/web/positions", params={"snapshot": cat["snapshot"], "exercise": eid, "count": 2})
+        assert again.status_code == (200 if after["snapshot"] == cat["snapshot"] else 409)
+        assert g.get("/api/v1/web/catalog", params={"exercise": 999}).status_code == 404
+    engine.dispose()

@@ -91,6 +91,7 @@ class Snapshot:
     body: bytes  # the JSON answer of /catalog
     body_gz: bytes
     epoch_max: float | None
+    reference_ts: float | None
     rows_for_audit: list
     built_at: float
     build_s: float
@@ -269,11 +270,13 @@ def _marking_info(m: Marking, scheme: ClassificationScheme) -> dict:
             "rel_to": sort_trigraphs(m.rel_to), "data_mode": m.data_mode, "tlp": m.tlp}
 
 
-def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Snapshot:
+def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme, *, rows: list | None = None,
+                    reference_ts: float | None = None, source: str = "catalogue") -> Snapshot:
     from sgp4.api import SatrecArray
 
     t0 = time.perf_counter()
-    rows = _snapshot_rows(conn, where)
+    if rows is None:
+        rows = _snapshot_rows(conn, where)
     n = len(rows)
     # Point marking: the element set (position) combined with the object row (name, owner) shown with it.
     combos: dict[tuple[str, str | None], int] = {}
@@ -299,6 +302,21 @@ def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Sn
     mm = num["mean_motion"]
     with np.errstate(divide="ignore", invalid="ignore"):
         period_min = np.where(mm > 0, 1440.0 / mm, np.nan)
+        a_km = np.cbrt(MU_KM3_S2 / (mm * 2.0 * np.pi / 86400.0) ** 2)
+    ecc = num["eccentricity"]
+    # Rows without stored perigee/apogee/regime (the exercise world): derived from the mean elements.
+    for key, derived in (("perigee_km", a_km * (1.0 - ecc) - RE_KM), ("apogee_km", a_km * (1.0 + ecc) - RE_KM)):
+        col[key] = [d if v is None else v for v, d in zip(col[key], derived.tolist(), strict=True)]
+    if any(v is None for v in col["regime"]):
+        from orbitwatch.formats.records import regime_of
+
+        col["regime"] = [v if v is not None else (regime_of(float(m), float(e)) if m > 0 else None)
+                         for v, m, e in zip(col["regime"], mm.tolist(), ecc.tolist(), strict=True)]
+    if any(v is None and o for v, o in zip(col["o_owner_nation"], col["o_owner"], strict=True)):
+        from orbitwatch.formats.records import owner_trigraph
+
+        col["o_owner_nation"] = [v if v is not None else owner_trigraph(o)
+                                 for v, o in zip(col["o_owner_nation"], col["o_owner"], strict=True)]
 
     def names(k_obj: str, k_el: str) -> list:
         return [a if a is not None else b for a, b in zip(col[k_obj], col[k_el], strict=True)]
@@ -335,19 +353,68 @@ def _build_snapshot(conn: Connection, where, scheme: ClassificationScheme) -> Sn
         "epoch": ({"min": float(epochs.min()), "max": float(epochs.max()), "median": float(np.median(epochs))}
                   if n else None),
         "frame": "TEME", "units": {"position": "km", "velocity": "km/s", "time": "unix seconds UTC"},
+        "source": source, "reference_ts": reference_ts,
     }
     # {head..., content...} without dumping the big content twice
     raw = (json.dumps(head, separators=(",", ":"))[:-1] + "," + content_json[1:]).encode()
     return Snapshot(id=sid, norad=norad, sats=SatrecArray(sats), body=raw, body_gz=gzip.compress(raw, 5),
-                    epoch_max=float(epochs.max()) if n else None,
+                    epoch_max=float(epochs.max()) if n else None, reference_ts=reference_ts,
                     rows_for_audit=rows, built_at=time.time(), build_s=time.perf_counter() - t0)
 
 
 def snapshot_for(request: Request, conn: Connection, principal: Principal, where,
-                 scheme: ClassificationScheme) -> Snapshot:
-    """The caller's current snapshot (built on first use, then shared by its read-filter identity)."""
-    key = (_identity(principal), _revision(conn))
-    return _cache(request).get_or_build(key, lambda: _build_snapshot(conn, where, scheme))
+                 scheme: ClassificationScheme, exercise: int | None = None) -> Snapshot:
+    """The caller's current snapshot (built on first use, then shared by its read-filter identity): of the
+    catalogue, or of an exercise's simulated world as the caller's nation holds it."""
+    if exercise is None:
+        key = (_identity(principal), _revision(conn))
+        return _cache(request).get_or_build(key, lambda: _build_snapshot(conn, where, scheme))
+    ex, lk = _exercise_for(request.app.state.node, principal, where, exercise)
+    with lk:
+        sim_ts, rev = ex.sim_ts, ex.revision
+    key = ((*_identity(principal), "exercise", exercise), (rev, sim_ts))
+    return _cache(request).get_or_build(key, lambda: _build_snapshot(
+        conn, where, scheme, rows=_exercise_rows(conn, where, exercise, sim_ts), reference_ts=sim_ts,
+        source=f"exercise:{exercise}"))
+
+
+def _exercise_for(state, principal: Principal, where, eid: int):
+    """The live exercise if the caller takes part in it (or is its white cell), else 404."""
+    try:
+        from orbitwatch.api.exercise_routes import _live, _visible
+    except ImportError:
+        raise NotFound(f"exercise {eid} not found") from None
+    ex, lk = _live(state, eid)
+    _visible(ex, principal, where)
+    return ex, lk
+
+
+def _exercise_rows(conn: Connection, where, eid: int, sim_ts: float) -> list:
+    """The newest version of each simulated object the caller's nation holds at ``sim_ts`` (the same
+    selection as ``GET /api/v1/exercises/{eid}/elsets``), shaped like the catalogue rows."""
+    from sqlalchemy import literal, null
+
+    from orbitwatch.store.schema_exercise import exercise_elsets as t
+    from orbitwatch.store.schema_exercise import exercise_objects as o
+
+    base = [t.c.exercise_id == eid, t.c.scheduled.is_(False), t.c.valid_from <= sim_ts]
+    newest = (select(t.c.norad_id, func.max(t.c.id).label("vid")).where(*base, where(t))
+              .group_by(t.c.norad_id).subquery())
+    none = null()
+    cols = [t.c.id, t.c.norad_id, t.c.epoch_ts, t.c.mean_motion, t.c.eccentricity, t.c.inclination, t.c.raan,
+            t.c.arg_perigee, t.c.mean_anomaly, t.c.bstar, t.c.mean_motion_dot, t.c.mean_motion_ddot,
+            t.c.object_name, t.c.object_id, none.label("perigee_km"), none.label("apogee_km"),
+            none.label("regime"), t.c.marking, t.c.class_rank, t.c.rel_mask,
+            # the simulated world's object list carries catalogue facts (name, owner, type): shown only
+            # for objects whose element set the nation holds
+            o.c.name.label("o_name"), o.c.owner.label("o_owner"), none.label("o_owner_nation"),
+            o.c.object_type.label("o_object_type"), none.label("o_regime"), literal(None).label("o_marking"),
+            none.label("o_class_rank"), none.label("o_rel_mask")]
+    q = (select(*cols)
+         .select_from(t.join(newest, and_(t.c.id == newest.c.vid, t.c.exercise_id == eid))
+                      .outerjoin(o, and_(o.c.exercise_id == eid, o.c.norad_id == t.c.norad_id)))
+         .order_by(t.c.norad_id))
+    return list(conn.execute(q))
 
 
 def _gzip_ok(request: Request) -> bool:
@@ -355,13 +422,16 @@ def _gzip_ok(request: Request) -> bool:
 
 
 @router.get("/catalog", summary="Whole-catalogue snapshot for the globe (column arrays)")
-def catalog(request: Request, state: State, user: CurrentUser, where: ReadFilter, conn: Conn) -> Response:
+def catalog(request: Request, state: State, user: CurrentUser, where: ReadFilter, conn: Conn,
+            exercise: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="an exercise's simulated "
+                                                  "world instead of the catalogue")] = None) -> Response:
     """Every object the caller may read with its newest readable element set: NORAD id, name, owner,
     type, regime, perigee/apogee (km), inclination (deg), period (min), epoch, and per object an index
     into ``markings`` (the element set's marking combined with the object record's). ``snapshot``
     names this exact content; pass it to ``/api/v1/web/positions``."""
-    snap = snapshot_for(request, conn, user, where, state.scheme)
-    audit_reads(state, user, "web/catalog", snap.rows_for_audit, key="norad_id")
+    snap = snapshot_for(request, conn, user, where, state.scheme, exercise)
+    audit_reads(state, user, "web/catalog" if exercise is None else f"web/exercises/{exercise}/catalog",
+                snap.rows_for_audit, key="norad_id")
     headers = {"Cache-Control": "no-store", "X-Orbitwatch-Snapshot": snap.id, "Vary": "Accept-Encoding",
                "X-Orbitwatch-Reference": repr(reference_time(snap))}
     if _gzip_ok(request):
@@ -373,6 +443,8 @@ def catalog(request: Request, state: State, user: CurrentUser, where: ReadFilter
 def reference_time(snap: Snapshot, now: float | None = None) -> float:
     """Where the picture opens: now, unless the catalogue is more than 3 days from now (an archive, a
     demo), then its newest epoch (to the minute) - never a catalogue extrapolated by years."""
+    if snap.reference_ts is not None:  # an exercise: its simulated time
+        return snap.reference_ts
     now = time.time() if now is None else now
     if snap.epoch_max is None or abs(now - snap.epoch_max) <= 3 * 86400:
         return now
@@ -411,8 +483,9 @@ def positions(request: Request, state: State, user: CurrentUser, where: ReadFilt
                                                    description="first knot, unix s UTC (default: the "
                                                                "catalogue's reference time)")] = None,
               step: Annotated[float, Query(ge=1.0, le=86400.0, description="seconds between knots")] = 60.0,
-              count: Annotated[int, Query(ge=1, le=MAX_KNOTS)] = 8) -> Response:
-    snap = snapshot_for(request, conn, user, where, state.scheme)
+              count: Annotated[int, Query(ge=1, le=MAX_KNOTS)] = 8,
+              exercise: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    snap = snapshot_for(request, conn, user, where, state.scheme, exercise)
     if snapshot != "current" and snap.id != snapshot:
         # The catalogue or a marking changed since the browser loaded it: it must reload, not mix.
         return problem(409, f"snapshot {snapshot} is not current; reload /api/v1/web/catalog",

@@ -56,8 +56,8 @@ export async function logout() {
 /** Binary float32 positions of a snapshot: {start, step, count, n, snapshot, data: Float32Array}.
  * snapshot 'current' and start null ask for the caller's current snapshot at its reference time (used to
  * load the first knots in parallel with the catalogue). */
-export async function positions(snapshot, start, step, count, signal) {
-  const resp = await request('/api/v1/web/positions', { params: { snapshot, start, step, count }, signal, raw: true });
+export async function positions(snapshot, start, step, count, signal, extra = {}) {
+  const resp = await request('/api/v1/web/positions', { params: { snapshot, start, step, count, ...extra }, signal, raw: true });
   const buf = await resp.arrayBuffer();
   return {
     start: Number(resp.headers.get('X-Start') ?? start), step, count,

@@ -21,8 +21,9 @@ export function stepFor(multiplier) {
 }
 
 export class PositionFeeder {
-  constructor(snapshot, n, { onStale, onError, onLoad } = {}) {
+  constructor(snapshot, n, { onStale, onError, onLoad, params = {} } = {}) {
     this.snapshot = snapshot;
+    this.params = params; // e.g. {exercise: 3}: which world the snapshot is of
     this.n = n;
     this.windows = new Map(); // key -> {start, step, count, data}
     this.inflight = new Map(); // key -> Promise
@@ -44,7 +45,7 @@ export class PositionFeeder {
   _load(step, start, count) {
     const key = this._key(step, start, count);
     if (this.windows.has(key) || this.inflight.has(key) || this.stopped) return;
-    const p = fetchPositions(this.snapshot, start, step, count)
+    const p = fetchPositions(this.snapshot, start, step, count, undefined, this.params)
       .then((w) => {
         if (this.stopped) return;
         if (w.n !== this.n || w.data.length !== count * this.n * 6) throw new Error('positions do not match the catalogue');

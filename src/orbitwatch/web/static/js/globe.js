@@ -104,7 +104,7 @@ export class Globe {
     s.requestRender();
   }
 
-  setCatalog(catalog, { startUnix, prime = true }) {
+  setCatalog(catalog, { startUnix, prime = true, params = {} }) {
     if (this.points) { this.viewer.scene.primitives.remove(this.points); this.points = null; }
     if (this.feeder) this.feeder.stop();
     this.catalog = catalog;
@@ -117,6 +117,7 @@ export class Globe {
       onStale: () => this.onStatus('stale'),
       onError: (e) => this.onStatus('error', e),
       onLoad: () => { this.viewer.scene.requestRender(); this.onStatus('loaded'); },
+      params,
     });
     if (startUnix !== undefined) {
       const clock = this.viewer.clock;

@@ -111,6 +111,7 @@ function route() {
     if (app.exercise) app.exercise.hide();
     app.banner.setView('picture');
     showView('picture');
+    if (pictureStarted) refreshSources();
     startPicture();
   }
 }
@@ -123,7 +124,7 @@ async function startPicture() {
   const cfg = app.config;
   const status = (t) => { $('#status').textContent = t; };
   status('loading catalogue…');
-  const catalogP = get('/api/v1/web/catalog').then((j) => { metrics.catalogMs = performance.now(); return j; });
+  const catalogP = get('/api/v1/web/catalog', sourceParams()).then((j) => { metrics.catalogMs = performance.now(); return j; });
   // The first knots at the catalogue's reference time, in parallel (the server builds the snapshot once).
   const firstKnots = positions('current', null, 60, 2).catch(() => null);
   let Cesium;
@@ -159,24 +160,59 @@ async function startPicture() {
   alerts.start(30000);
   $('#alerts-refresh').onclick = () => alerts.refresh();
   setInterval(refreshCatalogIfChanged, 120000);
+  setInterval(() => { if (app.source) refreshCatalogIfChanged(); }, 10000); // an exercise world moves on
+  refreshSources();
+  setInterval(refreshSources, 120000);
+  $('#source').onchange = () => switchSource($('#source').value);
+  $('#source').onfocus = () => refreshSources();
   setInterval(() => { if (!$('#picture-view').hidden && globe.unixNow) $('#utc').textContent = isoUtc(globe.unixNow) + ' UTC'; }, 500);
 }
 
+app.source = ''; // '' = the catalogue, else an exercise id
+function sourceParams() { return app.source ? { exercise: app.source } : {}; }
+function isCurrentSource(json) { return (json.source || 'catalogue') === (app.source ? `exercise:${app.source}` : 'catalogue'); }
+
+async function refreshSources() {
+  let list = [];
+  try { list = (await get('/api/v1/exercises')).items || []; } catch (_) { return; }
+  const sel = $('#source');
+  const keep = app.source;
+  clear(sel).append(el('option', { value: '', text: 'Catalogue' }));
+  for (const x of list) sel.append(el('option', { value: String(x.id), text: `Exercise #${x.id} ${x.name}` }));
+  sel.value = keep;
+}
+
+app.refreshSources = () => refreshSources();
+
+async function switchSource(value) {
+  app.source = value;
+  $('#status').textContent = 'loading…';
+  try {
+    const json = await get('/api/v1/web/catalog', sourceParams());
+    app.globe.select(-1);
+    app.panel.close();
+    installCatalog(json, { first: true, prime: true });
+    toast(value ? `showing exercise #${value} as your nation holds it` : 'showing the catalogue');
+  } catch (err) { toast(`error: ${err.message}`, 5000); }
+}
+
 function referenceTime(json) {
+  if (json.reference_ts) return json.reference_ts; // an exercise: its simulated time
   const now = Date.now() / 1000;
   if (!json.epoch) return now;
   // A catalogue far from today (archived data, a demo) is shown at its own epoch, not extrapolated.
   return now - json.epoch.max > 3 * 86400 || json.epoch.max - now > 3 * 86400 ? Math.floor(json.epoch.max / 60) * 60 : now;
 }
 
-function installCatalog(json, { first = false } = {}) {
+function installCatalog(json, { first = false, prime = false } = {}) {
   const cat = new Catalog(json, app.config.user, app.scheme);
   const prev = app.catalog;
   app.catalog = cat;
   app.referenceUnix = referenceTime(json);
   const keepSelection = prev && app.globe.selected >= 0 ? prev.norad[app.globe.selected] : null;
   if (prev) cat.applyFilter(prev.filter);
-  app.globe.setCatalog(cat, first ? { startUnix: app.referenceUnix, prime: false } : { startUnix: undefined });
+  app.globe.setCatalog(cat, first ? { startUnix: app.referenceUnix, prime, params: sourceParams() }
+    : { startUnix: undefined, params: sourceParams() });
   if (!first) app.globe.feeder.locate(app.globe.unixNow, app.globe.viewer.clock.multiplier);
   buildFilters(cat);
   updateCounts();
@@ -186,15 +222,19 @@ function installCatalog(json, { first = false } = {}) {
 
 async function reloadCatalog() {
   try {
-    installCatalog(await get('/api/v1/web/catalog'));
+    const json = await get('/api/v1/web/catalog', sourceParams());
+    if (!isCurrentSource(json)) return;
+    installCatalog(json);
     toast('catalogue updated');
   } catch (err) { app.errors.push(String(err.message)); }
 }
 
 async function refreshCatalogIfChanged() {
   try {
-    const json = await get('/api/v1/web/catalog');
+    const json = await get('/api/v1/web/catalog', sourceParams());
+    if (!isCurrentSource(json)) return;
     if (json.snapshot !== app.catalog.snapshot) { installCatalog(json); toast('catalogue updated'); }
+    app.referenceUnix = referenceTime(json);
   } catch (_) { /* next time */ }
 }
 
