@@ -57,7 +57,7 @@ def main(argv=None) -> int:
         "benchmark": "proximity: allied payloads vs full catalogue",
         "catalogue_objects": len(latest), "assets": len(assets), "days": args.days,
         "approaches_inside_volume": len(aps), "pairs": len(events),
-        "slow_pairs_lt_1kms": sum(1 for e in events if (e.relative_speed_kms or 99) < 1.0),
+        "slow_pairs_lt_1kms": sum(1 for e in events if e.relative_speed_kms is not None and e.relative_speed_kms < 1.0),
         "read_seconds": round(t_read, 1), "screen_seconds": round(t_screen, 1), "target_seconds": 120,
         "note": "timings taken on a shared 2-core machine under contention from other jobs",
     }

@@ -48,6 +48,11 @@ def test_closed_event_is_info():
     assert from_proximity(_event(state="CLOSED")).severity == "info"
 
 
+def test_co_located_object_is_medium_not_low():
+    ev = ProximityEvent(1001, 2002, "DETECTED", 0.0, 1.7e9, (0.0, 0.0, 0.0), 0.0, False, True, 1)
+    assert from_proximity(ev).severity == "medium"  # zero relative speed is slow, not "unknown"
+
+
 def test_store_round_trip_and_reader_filter(db_url):
     from orbitwatch.store import open_engine
 

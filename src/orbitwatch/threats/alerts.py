@@ -127,10 +127,11 @@ def proximity_severity(ev) -> str:
     if ev.state == "CLOSED":
         return "info"
     if ev.sustained and ev.inside_volume:
-        return "critical" if (ev.closest_km or 1e9) < 1.0 else "high"
+        return "critical" if ev.closest_km is not None and ev.closest_km < 1.0 else "high"
     if ev.sustained or (ev.co_orbital is not None and ev.co_orbital.approaching):
         return "high" if ev.co_orbital and ev.co_orbital.reducing_manoeuvres else "medium"
-    if ev.inside_volume and (ev.relative_speed_kms or 99.0) < 1.0:
+    speed = ev.relative_speed_kms if ev.relative_speed_kms is not None else 99.0
+    if ev.inside_volume and speed < 1.0:
         return "medium"
     return "low"  # a fast crossing inside the volume: a conjunction rather than an operation
 
