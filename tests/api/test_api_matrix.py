@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from orbitwatch.markings import Marking
+from orbitwatch.markings import Marking, derive
 from orbitwatch.sharing.testing import MarkedRecord, clear_catalogue, insert_records, marking_strategy
 
 ABSENT = 999_999
@@ -44,6 +44,71 @@ def _same_404(node, url_of, hidden: int, headers, absent_cache: dict | None = No
         return re.sub(rf"\b{n}\b", "N", text)
 
     assert masked(r_hidden.text, hidden) == masked(r_absent.text, ABSENT)
+
+
+def add_products(engine, recs: list[MarkedRecord]) -> dict[int, tuple[Marking, Marking]]:
+    """A conjunction (and an alert derived from it) for every pair of records whose element sets share a
+    nation; returns event id -> the two input markings."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, select
+
+    from orbitwatch.conjunctions.screen import Conjunction
+    from orbitwatch.conjunctions.storage import save_events
+    from orbitwatch.store.schema_products import conjunctions, screening_runs
+    from orbitwatch.store.schema_threats import alerts as alerts_t
+    from orbitwatch.threats.alerts import Alert, save_alerts
+
+    events, inputs = [], []
+    for i, a in enumerate(recs):
+        for b in recs[i + 1:]:
+            if a.elset_marking.rel_to & b.elset_marking.rel_to:
+                tca = a.epoch_ts + 3600.0
+                events.append(Conjunction(
+                    norad1=a.norad_id, norad2=b.norad_id, tca=datetime.fromtimestamp(tca, UTC), miss_km=0.5,
+                    relative_speed_kms=10.6, r_km=0.1, t_km=0.4, n_km=0.3, r1=(7000.0, 0.0, 0.0),
+                    v1=(0.0, 7.546, 0.0), r2=(7000.1, 0.4, 0.3), v2=(0.0, 0.0, 7.546), tca_unix=tca))
+                inputs.append((a.elset_marking, b.elset_marking))
+    with engine.begin() as conn:
+        conn.execute(delete(alerts_t))
+        conn.execute(delete(conjunctions))
+        conn.execute(delete(screening_runs))
+        if not events:
+            return {}
+        markings = {r.norad_id: r.elset_marking for r in recs}
+        save_events(conn, {"window_start": recs[0].epoch_ts, "window_end": recs[0].epoch_ts + 86400},
+                    events, markings, epochs={r.norad_id: r.epoch_ts for r in recs})
+        ids = conn.execute(select(conjunctions.c.id).order_by(conjunctions.c.id)).scalars().all()
+        alerts = []
+        for eid, ev, (ma, mb) in zip(ids, events, inputs, strict=True):
+            d = derive([("a", ma), ("b", mb)])
+            alerts.append(Alert(kind="proximity", severity="high", title=f"close approach {eid}",
+                                dedupe_key=f"conj-{eid}", subjects=[ev.norad1, ev.norad2], marking=d.marking,
+                                payload={"event": eid}))
+        save_alerts(conn, alerts)
+    return dict(zip(ids, inputs, strict=True))
+
+
+def check_products(node, p, products: dict[int, tuple[Marking, Marking]]) -> None:
+    """Derived products: a nation sees a conjunction, its CDM and its alert only if it may read both
+    inputs; otherwise they answer exactly like absent ones."""
+    h = node.headers(p)
+    get = node.client.get
+    expected = {eid for eid, (ma, mb) in products.items() if p.can_read(ma) and p.can_read(mb)}
+    items = get("/api/v1/conjunctions?limit=1000", headers=h).json()["items"]
+    assert {it["id"] for it in items} == expected, p
+    alerts = get("/api/v1/alerts?limit=1000", headers=h).json()["items"]
+    assert {it["payload"]["event"] for it in alerts} == expected, p
+    absent: dict = {}
+    for eid in products:
+        for url_of in (lambda n: f"/api/v1/conjunctions/{n}", lambda n: f"/api/v1/conjunctions/{n}/cdm"):
+            if eid in expected:
+                r = get(url_of(eid), headers=h)
+                assert r.status_code == 200, r.text
+                if r.headers["content-type"].startswith("text/plain"):
+                    assert "CCSDS_CDM_VERS" in r.text and p.can_read(Marking.parse(r.headers["x-marking"]))
+            else:
+                _same_404(node, url_of, eid, h, absent)
 
 
 def check_principal(node, p, recs: list[MarkedRecord]) -> None:
@@ -116,10 +181,12 @@ def test_no_leaks_anywhere(node, db_url):
     def check(recs):
         clear_catalogue(node.engine)
         stored = insert_records(node.engine, recs, history=2)
+        products = add_products(node.engine, stored)
         for p in node.principals:
             if p.username == "admin":
                 continue
             check_principal(node, p, stored)
+            check_products(node, p, products)
 
     check()
 
@@ -137,3 +204,21 @@ def test_hidden_and_absent_answer_alike_for_one_case(node):
     r = node.client.get("/api/v1/objects/25544", headers=node.headers(usa_s))
     assert r.status_code == 200 and r.json()["marking"] == "SECRET//USA EYES ONLY"
     check_principal(node, usa_s, stored)
+
+
+def test_derived_product_needs_both_inputs(node):
+    a = MarkedRecord(25544, Marking(), Marking.parse("SECRET//REL TO USA, GBR"), "USA")
+    b = MarkedRecord(43013, Marking(), Marking.parse("CONFIDENTIAL//REL TO FRA, GBR"), "GBR")
+    stored = insert_records(node.engine, [a, b])
+    products = add_products(node.engine, stored)
+    (eid,) = products
+    for p in node.principals:
+        if p.username != "admin":
+            check_products(node, p, products)
+    gbr = next(p for p in node.principals if p.nation == "GBR" and p.clearance == "SECRET")
+    event = node.client.get(f"/api/v1/conjunctions/{eid}", headers=node.headers(gbr)).json()
+    assert event["marking"] == "SECRET//GBR EYES ONLY"
+    assert "USA" in event["marking_reasons"] and "FRA" in event["marking_reasons"]
+    cdm = node.client.get(f"/api/v1/conjunctions/{eid}/cdm", headers=node.headers(gbr))
+    assert "OBJECT_DESIGNATOR" in cdm.text and "25544" in cdm.text and "43013" in cdm.text
+    assert cdm.headers["x-marking"] == "SECRET//GBR EYES ONLY"
