@@ -10,7 +10,7 @@ import pytest
 from orbitwatch.formats.tle_fast import read_tle_fast
 from orbitwatch.kernels.interpolation import build_knots
 from orbitwatch.kernels.propagation import satrec_of
-from orbitwatch.kernels.spatial import HAVE_NUMBA, sweep
+from orbitwatch.kernels.spatial import HAVE_NUMBA, V_SPLIT, interpolate_all, sweep
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,9 @@ def shell(shared_data):
     # A busy shell (perigee 700-900 km) plus a few eccentric and GEO objects, 400 in all.
     busy = [e for e in elsets if 700 < e.semi_major_axis_km * (1 - e.eccentricity) - 6378 < 900][:360]
     other = [e for e in elsets if e.regime in ("GEO", "HEO")][:40]
-    return [satrec_of(e) for e in busy + other]
+    # low-perigee transfer orbits: faster than V_SPLIT near perigee, so the wide-block path is exercised
+    fast = [e for e in elsets if e.eccentricity > 0.6 and e.semi_major_axis_km * (1 - e.eccentricity) < 6900][:60]
+    return [satrec_of(e) for e in busy + other + fast]
 
 
 def _rows(em):
@@ -43,5 +45,10 @@ def test_numba_equals_reference(shell, primaries_only):
     ref = sweep(*args, use_numba=False)
     assert len(ref) > 20
     assert _rows(fast) == _rows(ref)
+    pos, vel, ok = interpolate_all(float(samples[100]), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, active)
+    speeds = np.linalg.norm(vel[ok], axis=1)
+    assert any(np.linalg.norm(interpolate_all(float(t), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v,
+                                              active)[1], axis=1).max() > V_SPLIT for t in samples[::10])
+    assert speeds.max() < 12.0
     if primaries_only:
         assert (primary[fast.i] | primary[fast.j]).all()

@@ -34,6 +34,8 @@ import numpy as np
 #: Bound on the relative acceleration of two objects (km/s^2): 2 x (9.80e-3 surface gravity + J2 and
 #: Hermite second-derivative margin).
 REL_ACCEL_BOUND = 2.0 * 0.0115
+#: Objects faster than this (km/s) at a sample search a wider block instead of widening every cell.
+V_SPLIT = 8.0
 
 try:  # numba is optional: the numpy path gives identical results, slower.
     import numba as _numba
@@ -167,14 +169,18 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
     sid = np.empty(n, dtype=np.int64)
     seps = np.empty(n)
     sprim = np.zeros(n, dtype=np.bool_)
+    fast = np.zeros(n, dtype=np.bool_)
+    sfast = np.zeros(n, dtype=np.bool_)
     m = 1
     bits = 0
-    while m < 2 * n:
+    # A table no larger than the object count (int32): it stays in cache; a few more collisions cost
+    # less than cache misses on a sparse table.
+    while m < n:
         m *= 2
         bits += 1
     shift = 64 - bits
-    bstart = np.zeros(m + 1, dtype=np.int64)
-    bfill = np.zeros(m, dtype=np.int64)
+    bstart = np.zeros(m + 1, dtype=np.int32)
+    bfill = np.zeros(m, dtype=np.int32)
     bkey = np.empty(n, dtype=np.int64)
     cap = out_i.shape[0]
     cnt = 0
@@ -231,10 +237,31 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
             valid[i] = True
             if vv > vmax2:
                 vmax2 = vv
-        radius = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vmax2) * half
+        # The few objects faster than V_SPLIT (eccentric orbits near perigee) would set the cell size
+        # for everyone. Cells are sized for the others; fast objects search a 3x3x3 block instead,
+        # which covers their larger radius as long as it is at most twice the slow one.
+        vslow2 = 0.0
+        nfast = 0
+        for i in range(n):
+            if valid[i]:
+                w2 = vel[i, 0] * vel[i, 0] + vel[i, 1] * vel[i, 1] + vel[i, 2] * vel[i, 2]
+                if w2 > V_SPLIT * V_SPLIT:
+                    fast[i] = True
+                    nfast += 1
+                else:
+                    fast[i] = False
+                    if w2 > vslow2:
+                        vslow2 = w2
+        r_fast = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vmax2) * half
+        radius = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vslow2) * half
+        if nfast == 0 or r_fast > 2.0 * radius:
+            radius = r_fast
+            for i in range(n):
+                fast[i] = False
         size = 2.0 * radius
         inv_size = 1.0 / size
         r2 = radius * radius
+        rf2 = r_fast * r_fast
         # counting sort of objects into hash buckets of their cells
         for b in range(m):
             bfill[b] = 0
@@ -259,44 +286,65 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                 sid[q] = i
                 seps[q] = eps[i]
                 sprim[q] = is_primary[i]
+                sfast[q] = fast[i]
                 for c in range(3):
                     sp[q, c] = pos[i, c]
                     sv[q, c] = vel[i, c]
                     sc[q, c] = cell[i, c]
-        # neighbour search in the 2x2x2 block of cells nearest to each object
+        # neighbour search: slow objects in the 2x2x2 block of cells nearest to them, fast ones in the
+        # 3x3x3 block around their cell. A pair with a fast member is examined from the fast side only.
         for a in range(acc):
             i = sid[a]
-            if primaries_only and not sprim[a]:
+            fa = sfast[a]
+            if primaries_only and not sprim[a] and not fa:
                 continue
             px = sp[a, 0]
             py = sp[a, 1]
             pz = sp[a, 2]
-            ox = -1 if px * inv_size - sc[a, 0] < 0.5 else 1
-            oy = -1 if py * inv_size - sc[a, 1] < 0.5 else 1
-            oz = -1 if pz * inv_size - sc[a, 2] < 0.5 else 1
-            for da in range(2):
-                cx = sc[a, 0] + da * ox
-                for db in range(2):
-                    cy = sc[a, 1] + db * oy
-                    for dc in range(2):
-                        cz = sc[a, 2] + dc * oz
+            if fa:
+                lo_x, n_x, st_x = sc[a, 0] - 1, 3, 1
+                lo_y, n_y, st_y = sc[a, 1] - 1, 3, 1
+                lo_z, n_z, st_z = sc[a, 2] - 1, 3, 1
+                lim2 = rf2
+            else:
+                lo_x, n_x = sc[a, 0], 2
+                lo_y, n_y = sc[a, 1], 2
+                lo_z, n_z = sc[a, 2], 2
+                st_x = -1 if px * inv_size - sc[a, 0] < 0.5 else 1
+                st_y = -1 if py * inv_size - sc[a, 1] < 0.5 else 1
+                st_z = -1 if pz * inv_size - sc[a, 2] < 0.5 else 1
+                lim2 = r2
+            for da in range(n_x):
+                cx = lo_x + da * st_x
+                for db in range(n_y):
+                    cy = lo_y + db * st_y
+                    for dc in range(n_z):
+                        cz = lo_z + dc * st_z
                         key = _hash(cx, cy, cz, shift)
                         for b in range(bstart[key], bstart[key + 1]):
                             j = sid[b]
                             if j == i:
                                 continue
-                            if primaries_only:
-                                if sprim[b] and j < i:
+                            if fa:
+                                if sfast[b] and j < i:
                                     continue
-                            elif j < i:
-                                continue
+                                if primaries_only and not (sprim[a] or sprim[b]):
+                                    continue
+                            else:
+                                if sfast[b]:
+                                    continue
+                                if primaries_only:
+                                    if sprim[b] and j < i:
+                                        continue
+                                elif j < i:
+                                    continue
                             if sc[b, 0] != cx or sc[b, 1] != cy or sc[b, 2] != cz:
                                 continue
                             dx = sp[b, 0] - px
                             dy = sp[b, 1] - py
                             dz = sp[b, 2] - pz
                             d2 = dx * dx + dy * dy + dz * dz
-                            if d2 > r2:
+                            if d2 > lim2:
                                 continue
                             ux = sv[b, 0] - sv[a, 0]
                             uy = sv[b, 1] - sv[a, 1]
@@ -317,19 +365,14 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                             if cnt >= cap:
                                 overflow = True
                                 continue
-                            if i < j:
-                                out_i[cnt] = i
-                                out_j[cnt] = j
-                                out_f[cnt, 3] = g
-                            else:
-                                # rows are stored as (lower, higher): flip the relative vectors' sign
-                                out_i[cnt] = j
-                                out_j[cnt] = i
-                                out_f[cnt, 3] = g
+                            # rows are stored as (lower, higher); g and tau do not change sign
+                            out_i[cnt] = i if i < j else j
+                            out_j[cnt] = j if i < j else i
                             out_k[cnt] = k
                             out_f[cnt, 0] = dmin
                             out_f[cnt, 1] = tau
                             out_f[cnt, 2] = math.sqrt(d2)
+                            out_f[cnt, 3] = g
                             cnt += 1
     return cnt, overflow
 
