@@ -23,6 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 
+def _cpu_s() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _rss_gib() -> dict:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
@@ -56,14 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     t1 = time.perf_counter()
+    cpu1 = _cpu_s()
     out = screen(elsets, start=start, days=args.days, threshold_km=args.threshold_km, workers=args.workers,
                  with_pc=not args.no_pc, sample_s=args.sample_s or DEFAULT_SAMPLE_S)
     wall = time.perf_counter() - t1
+    cpu = _cpu_s() - cpu1
     report = {
         "catalog": Path(args.catalog).name, "objects": len(elsets), "days": args.days,
         "threshold_km": args.threshold_km, "start": start.isoformat(), "workers": args.workers or os.cpu_count(),
         "numba": HAVE_NUMBA, "sample_s": args.sample_s or DEFAULT_SAMPLE_S,
         "parse_s": round(t_parse, 3), "screen_wall_s": round(wall, 3), "total_wall_s": round(t_parse + wall, 3),
+        "screen_cpu_s": round(cpu, 2),  # all processes: less sensitive to other users of the machine
         "stage_seconds": {k: round(v, 3) for k, v in out.stage_seconds.items()},
         "events": len(out.events), "candidate_rows": out.candidates, "flagged_objects": len(out.flags),
         "colocated_events": sum("co-located" in e.flags for e in out.events),
