@@ -57,6 +57,8 @@ SHELL_PAD_KM = 100.0
 DEFAULT_SAMPLE_S = 20.0
 DEFAULT_TOLERANCE_KM = 5.0
 VOLUMES = ("sphere", "rtn-ellipsoid", "rtn-box")
+#: Below this many object-samples a run stays in the calling process unless ``workers`` is given.
+SMALL_JOB = 3_000_000
 
 
 @dataclass
@@ -224,6 +226,8 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     steps, bounds = plan_steps(sats, tolerance_km=tolerance_km)
     params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds)
     nworkers = default_workers() if workers is None else max(1, int(workers))
+    if workers is None and int(active.sum()) * n_samples < SMALL_JOB:
+        nworkers = 1  # starting worker processes would cost more than the job
     token = engine.catalogue_token(ports)
     if scheduler:
         from orbitwatch.distributed.cluster import DaskExecutor
