@@ -49,11 +49,15 @@ def demo(
     except ImportError:
         console.print("[dim]the API is not part of this build yet; nothing to serve[/]")
         return
+    from orbitwatch.sharing.demo import demo_username
+
     tokens = seed_demo_users(engine)
     console.print(f"\n[bold]orbitwatch[/] serving on [link]http://{host}:{port}/[/] (API docs at /docs)")
-    console.print("demo tokens (Authorization: Bearer <token>), one analyst per nation:")
+    console.print("demo users: log in to the web UI with the user name and the token as password, or send "
+                  "'Authorization: Bearer <token>' to the API")
+    names = {"admin": "admin", "exercise-control": "excon"}
     for who, token in tokens.items():
-        console.print(f"  {who:<16} {token}")
+        console.print(f"  {who:<17} {names.get(who) or demo_username(who):<14} {token}")
     run_server(url, host=host, port=port)
 
 
