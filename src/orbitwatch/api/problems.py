@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orbitwatch.errors import (
@@ -101,12 +101,45 @@ def problem_for(exc: Exception, instance: str | None = None) -> ProblemResponse:
     return problem(500, "internal error; the incident was logged", instance=instance)
 
 
+# -- the compatible endpoints answer errors the way the services they imitate do ----------------------
+SPACETRACK_PREFIXES = ("/ajaxauth/", "/basicspacedata/", "/expandedspacedata/")
+CELESTRAK_PREFIXES = ("/NORAD/", "/pub/")
+SPACETRACK_RATE_LIMIT_TEXT = ("You've violated your query rate limit. Please refer to our Acceptable Use "
+                              "guidelines.")
+
+
+def _compat(path: str, resp: ProblemResponse) -> Response:
+    """Re-shape a problem for Space-Track / CelesTrak clients (they parse the services' own shapes)."""
+    import json as _json
+
+    body = _json.loads(resp.body)
+    status, detail = body["status"], body.get("detail") or body["title"]
+    headers = {k: v for k, v in resp.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
+    if path.startswith(SPACETRACK_PREFIXES):
+        if status == 429:
+            # The service answers 500 with this text; the `spacetrack` client sleeps and retries on it.
+            return PlainTextResponse(SPACETRACK_RATE_LIMIT_TEXT, status_code=500, headers=headers)
+        if status == 401:
+            detail = "You must be logged in to complete this action"
+        return JSONResponse({"error": detail}, status_code=status, headers=headers)
+    if status == 422:
+        status, detail = 400, f"Invalid query: {detail}"
+    return PlainTextResponse(detail + "\n", status_code=status, headers=headers)
+
+
+def respond(request: Request, resp: ProblemResponse) -> Response:
+    path = request.url.path
+    if path.startswith(SPACETRACK_PREFIXES) or path.startswith(CELESTRAK_PREFIXES):
+        return _compat(path, resp)
+    return resp
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers (called once by the app factory)."""
 
     @app.exception_handler(OrbitwatchError)
     async def _orbitwatch(request: Request, exc: OrbitwatchError):
-        return problem_for(exc, request.url.path)
+        return respond(request, problem_for(exc, request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -116,20 +149,21 @@ def install(app: FastAPI) -> None:
             errors.append({"file": None, "line": None, "field": ".".join(loc[1:]) or ".".join(loc),
                            "reason": str(e.get("msg", "invalid"))})
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]) or "invalid request"
-        return problem(422, detail, type_=_TYPE_BASE + "invalid-input", instance=request.url.path,
-                       errors=errors)
+        return respond(request, problem(422, detail, type_=_TYPE_BASE + "invalid-input",
+                                        instance=request.url.path, errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(
             exc.status_code).phrase else None
-        return problem(exc.status_code, detail, instance=request.url.path,
-                       headers=getattr(exc, "headers", None))
+        return respond(request, problem(exc.status_code, detail, instance=request.url.path,
+                                        headers=getattr(exc, "headers", None)))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "internal error; the incident was logged", instance=request.url.path)
+        return respond(request, problem(500, "internal error; the incident was logged",
+                                        instance=request.url.path))
 
 
 #: OpenAPI description of the problem responses, reused by every route.

@@ -1,0 +1,1 @@
+"""Space-Track- and CelesTrak-compatible endpoints (docs/interop.md)."""

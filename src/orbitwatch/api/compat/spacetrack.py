@@ -1,0 +1,210 @@
+"""Space-Track-compatible endpoints, so partners' existing scripts and the ``spacetrack`` client work
+against a node unchanged - with the node's releasability rules applied.
+
+* ``POST /ajaxauth/login`` (form ``identity``, ``password``; a user's API token is accepted as the
+  password) sets the ``chocolatechip`` session cookie; a failed login answers ``{"Login": "Failed"}``
+  with status 200, as the service does. ``GET /ajaxauth/logout``.
+* ``GET /basicspacedata/query/class/{gp,gp_history,satcat,decay,cdm_public}/<predicates>`` and
+  ``/expandedspacedata/query/class/cdm_public/...``: the URL predicate language of
+  :mod:`orbitwatch.api.compat.predicates`; field names and value formats as Space-Track returns them.
+* ``GET /<controller>/modeldef/class/<class>``: the predicate list clients read.
+
+Every query goes through the same dependency and read filter as the rest of the API: rows leave the
+store already filtered, then the predicates, ordering and paging apply to what the caller may read.
+Errors are shaped like the service's (``{"error": ...}``; rate limiting as HTTP 500 "violated your query
+rate limit", which the ``spacetrack`` client sleeps on and retries) - see ``api/problems.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import JSONResponse, Response
+
+from orbitwatch.api.compat import classes as C
+from orbitwatch.api.compat.predicates import Query, apply, parse_query
+from orbitwatch.api.compat.render import render
+from orbitwatch.api.deps import SPACETRACK_COOKIE, Conn, CurrentUser, NodeState, ReadFilter, State, audit_reads
+from orbitwatch.api.routes.auth import login_session, set_session_cookie
+from orbitwatch.errors import AuthenticationError, NotFound, ValidationError
+
+router = APIRouter(tags=["space-track compatible"])
+
+CONTROLLERS: dict[str, tuple[str, ...]] = {
+    "basicspacedata": ("gp", "gp_history", "satcat", "decay", "cdm_public"),
+    "expandedspacedata": ("cdm_public",),
+}
+#: The most rows one gp_history query may return (a bounded answer, like the service's).
+MAX_HISTORY_ROWS = 500_000
+PREFIXES = ("/ajaxauth/", "/basicspacedata/", "/expandedspacedata/")
+
+
+@router.post("/ajaxauth/login", summary="Space-Track login (sets the chocolatechip cookie)")
+def st_login(request: Request, state: State, identity: Annotated[str, Form(max_length=128)],
+             password: Annotated[str, Form(max_length=256)]) -> Response:
+    try:
+        _, sid = login_session(request, state, identity, password)
+    except AuthenticationError:
+        return JSONResponse({"Login": "Failed"})
+    resp = JSONResponse("")
+    set_session_cookie(resp, state, sid, name=SPACETRACK_COOKIE)
+    return resp
+
+
+@router.get("/ajaxauth/logout", summary="Space-Track logout")
+def st_logout(request: Request, state: State) -> Response:
+    from orbitwatch.sharing.identity import end_session
+
+    sid = request.cookies.get(SPACETRACK_COOKIE)
+    if sid:
+        end_session(state.engine, sid)
+        state.forget("session", sid)
+    resp = JSONResponse("Successfully logged out")
+    resp.delete_cookie(SPACETRACK_COOKIE, path="/")
+    return resp
+
+
+def _check(controller: str, cls: str) -> None:
+    if controller not in CONTROLLERS:
+        raise NotFound(f"unknown controller {controller!r}")
+    if cls not in CONTROLLERS[controller]:
+        raise ValidationError(f"class {cls!r} is not served by {controller} on this node; classes: "
+                              f"{', '.join(CONTROLLERS[controller])}", field="class")
+
+
+Controller = Annotated[str, Path(pattern="^(basicspacedata|expandedspacedata)$")]
+ClassName = Annotated[str, Path(max_length=32)]
+
+
+@router.get("/{controller}/modeldef/class/{cls}", summary="Space-Track class definition (predicates)")
+def st_modeldef(controller: Controller, cls: ClassName, user: CurrentUser) -> dict:
+    _check(controller, cls)
+    return C.modeldef(controller, cls)
+
+
+@router.get("/{controller}/query/class/{cls}", summary="Space-Track query (no predicates)")
+def st_query_bare(controller: Controller, cls: ClassName, state: State, user: CurrentUser,
+                  where: ReadFilter, conn: Conn) -> Response:
+    return _query(controller, cls, "", state, user, where, conn)
+
+
+@router.get("/{controller}/query/class/{cls}/{predicates:path}", summary="Space-Track query")
+def st_query(controller: Controller, cls: ClassName, predicates: Annotated[str, Path(max_length=4000)],
+             state: State, user: CurrentUser, where: ReadFilter, conn: Conn) -> Response:
+    return _query(controller, cls, predicates, state, user, where, conn)
+
+
+def _query(controller: str, cls: str, predicates: str, state: NodeState, user, where, conn) -> Response:
+    _check(controller, cls)
+    kinds = C.kinds(cls)
+    q = parse_query(cls, predicates, kinds)
+    records = fetch(cls, q, conn, where)
+    total = len(records)
+    page = apply(q, records, kinds)
+    body, media = render(q, page, list(C.CLASSES[cls]), total=total)
+    audit_reads(state, user, f"{controller}/{cls}", [r["_row"] for r in page],
+                key="norad_id" if cls in ("satcat", "decay") else "id")
+    return Response(body, media_type=media)
+
+
+# -- fetching: the store's functions with the caller's filter, predicates pushed down where cheap -------
+def _ids(q: Query, name: str = "NORAD_CAT_ID") -> list[int] | None:
+    """NORAD ids an ``in`` predicate restricts the query to (None: no such restriction)."""
+    ids: set[int] | None = None
+    for c in q.conditions_on(name):
+        if c.op == "in":
+            vals = {int(v) for v in c.values}
+            ids = vals if ids is None else ids & vals
+    return None if ids is None else sorted(ids)
+
+
+def _epoch_bounds(q: Query) -> tuple[float | None, float | None]:
+    lo = hi = None
+
+    def ts(iso: str) -> float:
+        return datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp()
+
+    for c in q.conditions_on("EPOCH"):
+        if c.op in ("gt",):
+            lo = max(lo or -1e18, ts(c.values[0]))
+        elif c.op == "lt":
+            hi = min(hi or 1e18, ts(c.values[0]))
+        elif c.op == "range":
+            lo, hi = max(lo or -1e18, ts(c.values[0])), min(hi or 1e18, ts(c.values[1]))
+        elif c.op == "in":
+            vals = [ts(v) for v in c.values]
+            lo, hi = max(lo or -1e18, min(vals)), min(hi or 1e18, max(vals))
+    return lo, hi
+
+
+def _objects(conn, where, ids: list[int] | None) -> dict[int, Any]:
+    from orbitwatch.store.queries import search_objects
+
+    if ids is None:
+        return {o.norad_id: o for o in search_objects(conn, where=where)}
+    out: dict[int, Any] = {}
+    for i in range(0, len(ids), 900):
+        out.update({o.norad_id: o for o in search_objects(conn, where=where, norad_ids=ids[i:i + 900])})
+    return out
+
+
+def fetch(cls: str, q: Query, conn, where) -> list[dict[str, Any]]:
+    """Every record of ``cls`` the caller may read that the pushed-down predicates allow."""
+    from orbitwatch.store import queries
+
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    ids = _ids(q)
+    if ids is not None and not ids:
+        return []
+    if cls == "gp":
+        rows = queries.latest_element_sets(conn, where=where, norad_ids=ids)
+        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows)), created)
+    if cls == "gp_history":
+        start, end = _epoch_bounds(q)
+        rows = _history(conn, where, ids, start, end)
+        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows)), created)
+    if cls in ("satcat", "decay"):
+        objs = list(_objects(conn, where, ids).values())
+        objs.sort(key=lambda o: o.norad_id)
+        return C.satcat_records(objs) if cls == "satcat" else C.decay_records(objs)
+    if cls == "cdm_public":
+        try:
+            from orbitwatch.conjunctions.storage import load_events
+        except ImportError:  # pragma: no cover - screening not installed
+            return []
+        events = load_events(conn, where=where, norad=_ids(q, "SAT_1_ID"), limit=None)
+        norads = sorted({e.norad1 for e in events} | {e.norad2 for e in events})
+        return C.cdm_public_records(events, _objects(conn, where, norads))
+    raise ValidationError(f"unknown class {cls!r}", field="class")  # pragma: no cover
+
+
+def _norads(rows) -> list[int] | None:
+    ids = sorted({r.norad_id for r in rows})
+    return ids if len(ids) < 5000 else None  # many objects: one pass over the readable catalogue
+
+
+def _history(conn, where, ids, start, end) -> list:
+    from sqlalchemy import select
+
+    from orbitwatch.store.queries import element_set_history
+    from orbitwatch.store.schema import element_sets as e
+
+    if ids is not None:
+        rows: list = []
+        for norad in ids:
+            rows += element_set_history(conn, norad, where=where, start=start, end=end,
+                                        limit=MAX_HISTORY_ROWS - len(rows))
+            if len(rows) >= MAX_HISTORY_ROWS:
+                break
+        return rows
+    if start is None and end is None:
+        raise ValidationError("gp_history needs NORAD_CAT_ID or an EPOCH predicate (e.g. EPOCH/>now-1)",
+                              field="NORAD_CAT_ID")
+    stmt = select(e).where(where(e))
+    if start is not None:
+        stmt = stmt.where(e.c.epoch_ts >= start)
+    if end is not None:
+        stmt = stmt.where(e.c.epoch_ts <= end)
+    return list(conn.execute(stmt.order_by(e.c.norad_id, e.c.epoch_ts).limit(MAX_HISTORY_ROWS)))
