@@ -63,6 +63,14 @@ export class AlertList {
     this.items = [];
     this.timer = null;
     this.error = null;
+    this.collapsed = false;
+  }
+
+  /** A collapsed list is not on screen: its markings leave the banner. */
+  setCollapsed(on) {
+    this.collapsed = !!on;
+    this.root.hidden = this.collapsed;
+    this.render();
   }
 
   async refresh() {
@@ -130,7 +138,7 @@ export class AlertList {
       ul.append(item);
     }
     this.root.append(ul);
-    this.banner.set(this.source, markings);
+    this.banner.set(this.source, this.collapsed ? [] : markings);
   }
 }
 

@@ -51,6 +51,7 @@ export class PositionFeeder {
         if (w.n !== this.n || w.data.length !== count * this.n * 6) throw new Error('positions do not match the catalogue');
         this.requests += 1;
         this.bytes += w.data.byteLength;
+        w.loadedAt = performance.now();
         this.windows.set(key, w);
         this.onLoad(w);
       })
@@ -66,6 +67,7 @@ export class PositionFeeder {
   /** Adopt a window fetched before this feeder existed (the first knots, loaded with the catalogue). */
   adopt(w) {
     if (!w || w.snapshot !== this.snapshot || w.n !== this.n || w.data.length !== w.count * this.n * 6) return false;
+    w.loadedAt = performance.now();
     this.windows.set(this._key(w.step, w.start, w.count), w);
     this.requests += 1;
     this.bytes += w.data.byteLength;
@@ -84,7 +86,7 @@ export class PositionFeeder {
    * The knots bracketing unix time t: {a, b, s, h} (Float32Array views and fraction), or null while
    * they are loading. Requests what is missing and prefetches the next window in the clock's direction.
    */
-  locate(t, multiplier) {
+  locate(t, multiplier, { evict = true } = {}) {
     const step = stepFor(multiplier);
     const span = this._span(step);
     const start = Math.floor(t / span) * span;
@@ -99,7 +101,7 @@ export class PositionFeeder {
       if (t < w.start || t > end) continue;
       if (!best || (w.step === step && best.step !== step) || (w.step === best.step && w.count > best.count)) best = w;
     }
-    this._evict(t, span, best && best.step === step ? step : null);
+    if (evict) this._evict(t, span, best && best.step === step ? step : null);
     if (!best) return null;
     let k = Math.floor((t - best.start) / best.step);
     k = Math.max(0, Math.min(k, best.count - 2));
@@ -114,8 +116,10 @@ export class PositionFeeder {
   }
 
   _evict(t, span, currentStep) {
-    if (this.windows.size <= 3) return;
+    if (this.windows.size <= 6) return;
+    const now = performance.now();
     for (const [key, w] of this.windows) {
+      if (now - (w.loadedAt || 0) < 30000) continue; // just fetched (e.g. for an alert's time): keep a while
       const end = w.start + (w.count - 1) * w.step;
       const far = end < t - 2 * span || w.start > t + 2 * span;
       const otherStep = currentStep !== null && w.step !== currentStep;

@@ -205,7 +205,8 @@ export class Globe {
   positionOf(i, time, result) {
     if (!this.feeder || i < 0) return undefined;
     const t = this.unixOf(time);
-    const loc = this.feeder.locate(t, this.viewer.clock.multiplier);
+    // Any time (an alert's, a test's): never evicts the windows the clock is using.
+    const loc = this.feeder.locate(t, this.viewer.clock.multiplier, { evict: false });
     if (!loc) return undefined;
     const p = hermite(loc.a, loc.b, i, loc.s, loc.h, this._tmp);
     if (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] < 1) return undefined;
@@ -224,7 +225,7 @@ export class Globe {
     const c = this.catalog;
     const scene = this.viewer.scene;
     if (!c || !this.points || !this.points.hasData) return;
-    const loc = this.feeder.locate(this.unixNow, this.viewer.clock.multiplier);
+    const loc = this.feeder.locate(this.unixNow, this.viewer.clock.multiplier, { evict: false });
     if (!loc) return;
     const time = this.viewer.clock.currentTime;
     Cesium.Transforms.computeTemeToPseudoFixedMatrix(time, this._rot);

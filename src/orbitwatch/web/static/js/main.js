@@ -159,6 +159,11 @@ async function startPicture() {
   wireToolbar();
   alerts.start(30000);
   $('#alerts-refresh').onclick = () => alerts.refresh();
+  $('#alerts-toggle').onclick = () => {
+    alerts.setCollapsed(!alerts.collapsed);
+    $('#alerts-toggle').textContent = alerts.collapsed ? 'show' : 'hide';
+    $('#alerts-toggle').setAttribute('aria-expanded', String(!alerts.collapsed));
+  };
   setInterval(refreshCatalogIfChanged, 120000);
   setInterval(() => { if (app.source) refreshCatalogIfChanged(); }, 10000); // an exercise world moves on
   refreshSources();
