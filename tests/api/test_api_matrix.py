@@ -18,7 +18,7 @@ ABSENT = 999_999
 
 @st.composite
 def records(draw):
-    n = draw(st.integers(1, 5))
+    n = draw(st.integers(1, 4))
     out = []
     for i in range(n):
         em = draw(marking_strategy())
@@ -99,6 +99,11 @@ def check_products(node, p, products: dict[int, tuple[Marking, Marking]]) -> Non
     assert {it["id"] for it in items} == expected, p
     alerts = get("/api/v1/alerts?limit=1000", headers=h).json()["items"]
     assert {it["payload"]["event"] for it in alerts} == expected, p
+    if not p.is_anonymous:
+        rows = get("/basicspacedata/query/class/cdm_public", headers=h).json()
+        assert {int(x["CDM_ID"]) for x in rows} == expected, p
+        rows = get("/expandedspacedata/query/class/cdm_public/format/json", headers=h).json()
+        assert {int(x["CDM_ID"]) for x in rows} == expected, p
     absent: dict = {}
     for eid in products:
         for url_of in (lambda n: f"/api/v1/conjunctions/{n}", lambda n: f"/api/v1/conjunctions/{n}/cdm"):
@@ -109,6 +114,27 @@ def check_products(node, p, products: dict[int, tuple[Marking, Marking]]) -> Non
                     assert "CCSDS_CDM_VERS" in r.text and p.can_read(Marking.parse(r.headers["x-marking"]))
             else:
                 _same_404(node, url_of, eid, h, absent)
+
+
+def check_compat(node, p, objs: set[int], latest: dict[int, int], recs: list[MarkedRecord]) -> None:
+    h = node.headers(p)
+    get = node.client.get
+    ids = ",".join(str(r.norad_id) for r in recs)
+    r = get(f"/NORAD/elements/gp.php?CATNR={ids}&FORMAT=JSON", headers=h)
+    got = set() if r.text == "No GP data found" else {row["NORAD_CAT_ID"] for row in r.json()}
+    assert got == set(latest), p
+    csv_rows = get("/pub/satcat.csv", headers=h).text.splitlines()[1:]
+    assert {int(line.split(",")[2]) for line in csv_rows} == objs, p
+    if p.is_anonymous:
+        assert get("/basicspacedata/query/class/gp", headers=h).status_code == 401
+        return
+    rows = get("/basicspacedata/query/class/gp/format/json", headers=h).json()
+    assert {int(x["NORAD_CAT_ID"]): int(x["GP_ID"]) for x in rows} == latest, p
+    rows = get("/basicspacedata/query/class/satcat/orderby/NORAD_CAT_ID desc", headers=h).json()
+    assert [int(x["NORAD_CAT_ID"]) for x in rows] == sorted(objs, reverse=True), p
+    for rec in recs:
+        rows = get(f"/basicspacedata/query/class/gp_history/NORAD_CAT_ID/{rec.norad_id}", headers=h).json()
+        assert len(rows) == (2 if rec.norad_id in latest else 0), (p, rec)
 
 
 def check_principal(node, p, recs: list[MarkedRecord]) -> None:
@@ -162,6 +188,8 @@ def check_principal(node, p, recs: list[MarkedRecord]) -> None:
             _same_404(node, lambda n: f"/api/v1/elsets/{n}", rec.elset_id, h, absent)
         r = get(f"/api/v1/elsets/latest?norad_id={k}&format=tle", headers=h)
         assert (r.text.strip() != "") == (k in latest)
+    # The Space-Track- and CelesTrak-compatible routes: same filter, same answers.
+    check_compat(node, p, objs, latest, recs)
     # Products (conjunctions, alerts): whatever the node holds, only readable markings come back.
     for url in ("/api/v1/conjunctions", "/api/v1/alerts"):
         r = get(url, headers=h)

@@ -1,0 +1,73 @@
+"""Errors and rate limiting on the compatible routes take the shapes the real services use."""
+
+from __future__ import annotations
+
+from orbitwatch.api import create_app
+from orbitwatch.api.testing import AsgiClient, node_settings
+from orbitwatch.markings import Marking
+from orbitwatch.sharing import identity
+from orbitwatch.sharing.testing import MarkedRecord, insert_records
+from orbitwatch.store.engine import open_engine
+
+
+def _node(url: str, **settings):
+    engine = open_engine(url)
+    insert_records(engine, [MarkedRecord(25544, Marking(), Marking(), "USA")])
+    identity.create_user(engine, "st-user", nation="USA", clearance="SECRET", password="space track pw")
+    return AsgiClient(create_app(node_settings(**settings), engine))
+
+
+def test_spacetrack_login_cookie_logout_and_rate_limit(db_url):
+    c = _node(db_url, rate_limit_per_minute=60)  # bursts of 10
+    try:
+        r = c.post("/ajaxauth/login", data={"identity": "st-user", "password": "nope nope"})
+        assert r.status_code == 200 and r.json() == {"Login": "Failed"}
+        r = c.post("/ajaxauth/login", data={"identity": "st-user", "password": "space track pw"})
+        assert r.status_code == 200 and r.json() == "" and "chocolatechip=" in r.headers["set-cookie"]
+        codes = [c.get("/basicspacedata/query/class/gp/NORAD_CAT_ID/25544").status_code for _ in range(11)]
+        assert codes[:10] == [200] * 10
+        r = c.get("/basicspacedata/query/class/gp/NORAD_CAT_ID/25544")
+        # Space-Track answers 500 with this text; the spacetrack client sleeps a minute and retries.
+        assert r.status_code == 500 and "violated your query rate limit" in r.text
+        assert int(r.headers["retry-after"]) >= 1
+        assert c.get("/ajaxauth/logout").json() == "Successfully logged out"
+        c.cookies.clear()
+        r = c.get("/basicspacedata/query/class/gp/NORAD_CAT_ID/25544")
+        assert r.status_code in (401, 500)  # logged out (or still rate limited by address)
+    finally:
+        c.close()
+
+
+def test_spacetrack_error_shapes(sqlite_url):
+    c = _node(sqlite_url)
+    try:
+        tok = identity.issue_token(c.app.state.node.engine, "st-user")[0]
+        h = {"Authorization": f"Bearer {tok}"}
+        r = c.get("/basicspacedata/query/class/gp/NOT_A_FIELD/1", headers=h)
+        assert r.status_code == 422 and "NOT_A_FIELD" in r.json()["error"]
+        r = c.get("/basicspacedata/query/class/boxscore", headers=h)
+        assert r.status_code == 422 and "not served" in r.json()["error"]
+        r = c.get("/basicspacedata/query/class/satcat/format/kvn", headers=h)
+        assert r.status_code == 422 and "only available for gp" in r.json()["error"]
+        r = c.get("/basicspacedata/query/class/gp/format/xml", headers=h)
+        assert r.status_code == 200 and r.text.startswith("<?xml") and "<omm" in r.text
+        r = c.get("/basicspacedata/query/class/gp/format/kvn", headers=h)
+        assert "CCSDS_OMM_VERS" in r.text and "NORAD_CAT_ID" in r.text
+        r = c.get("/basicspacedata/query/class/gp/format/csv", headers=h)
+        assert r.text.startswith("CCSDS_OMM_VERS,COMMENT,CREATION_DATE") and "\r\n" in r.text
+        r = c.get("/basicspacedata/query/class/decay/format/xml", headers=h)
+        assert r.status_code == 200 and "<xml>" in r.text
+        r = c.get("/NORAD/elements/gp.php?CATNR=25544")
+        assert r.status_code == 200 and r.text == "No GP data found"  # public access on, nothing public
+    finally:
+        c.close()
+
+
+def test_celestrak_anonymous_refused_when_public_access_is_off(sqlite_url):
+    c = _node(sqlite_url, public_access=False)
+    try:
+        r = c.get("/NORAD/elements/gp.php?CATNR=25544")
+        assert r.status_code == 401 and r.headers["content-type"].startswith("text/plain")
+        assert "authentication required" in r.text
+    finally:
+        c.close()
