@@ -96,8 +96,8 @@ def measure(url: str, *, seconds: float) -> dict:
             page.wait_for_timeout(int(seconds * 1000))
             f1 = page.evaluate("window.orbitwatch.globe.frames")
             out[f"fps_{speed}x"] = round((f1 - f0) / (time.perf_counter() - t0), 2)
-        page.evaluate("window.orbitwatch.globe.viewer.clock.shouldAnimate = false")
-        page.wait_for_timeout(500)
+        page.evaluate("window.orbitwatch.globe.setSpeed(1); window.orbitwatch.globe.viewer.clock.shouldAnimate = false")
+        page.wait_for_timeout(4000)  # windows still loading for the last speed trigger renders: let them land
         f0 = page.evaluate("window.orbitwatch.globe.frames")
         page.wait_for_timeout(3000)
         out["fps_paused"] = round((page.evaluate("window.orbitwatch.globe.frames") - f0) / 3.0, 2)
