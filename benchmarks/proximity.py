@@ -23,6 +23,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--days", type=float, default=7.0)
     ap.add_argument("--limit-assets", type=int, default=None, help="screen only the first N assets")
+    ap.add_argument("--regime", choices=("all", "LEO", "GEO", "other"), default="all",
+                    help="only assets of this regime (LEO volume 10x50x10 km; GEO slot volume)")
     args = ap.parse_args(argv)
     from orbitwatch.formats import read_path
     from orbitwatch.formats.records import ElementSet, SatcatRecord
@@ -40,6 +42,8 @@ def main(argv=None) -> int:
             latest[es.norad_id] = es
     objects = [{"norad_id": n, "owner": r.owner, "object_type": r.object_type} for n, r in sc.items()]
     ids = sorted(i for i in protected_assets(objects) if i in latest)
+    if args.regime != "all":
+        ids = [i for i in ids if (latest[i].regime if latest[i].regime in ("LEO", "GEO") else "other") == args.regime]
     if args.limit_assets:
         ids = ids[:args.limit_assets]
     assets = [latest[i] for i in ids]
@@ -54,7 +58,7 @@ def main(argv=None) -> int:
     t_screen = time.perf_counter() - t1
     events = build_events(aps, [], owners=owners, elsets=latest)
     report = {
-        "benchmark": "proximity: allied payloads vs full catalogue",
+        "benchmark": "proximity: allied payloads vs full catalogue", "regime": args.regime,
         "catalogue_objects": len(latest), "assets": len(assets), "days": args.days,
         "approaches_inside_volume": len(aps), "pairs": len(events),
         "slow_pairs_lt_1kms": sum(1 for e in events if e.relative_speed_kms is not None and e.relative_speed_kms < 1.0),
