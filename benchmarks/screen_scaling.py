@@ -35,19 +35,22 @@ def synthetic(count: int, epoch: datetime, first_norad: int = 400000) -> list:
     out = []
     mu, re = 398600.8, 6378.135
     n = first_norad
-    for alt, inc, planes, per in SHELLS:
-        a = re + alt
-        mm = np.sqrt(mu / a ** 3) * 86400 / (2 * np.pi)
-        for p in range(planes):
-            for s in range(per):
-                if len(out) >= count:
-                    return out
-                out.append(ElementSet(norad_id=n, epoch=epoch, mean_motion=float(mm), eccentricity=0.0002,
-                                      inclination=inc, raan=360.0 * p / planes, arg_perigee=0.0,
-                                      mean_anomaly=(360.0 * s / per + 360.0 * p / (planes * per)) % 360.0,
-                                      bstar=1e-5, source_format="omm", object_name=f"SYNTH {n}"))
-                n += 1
-    return out
+    cycle = 0
+    while True:  # more shells than filed: the same patterns again, 17 km higher and rotated, per cycle
+        for alt, inc, planes, per in SHELLS:
+            a = re + alt + 17.0 * cycle
+            mm = np.sqrt(mu / a ** 3) * 86400 / (2 * np.pi)
+            for p in range(planes):
+                for s in range(per):
+                    if len(out) >= count:
+                        return out
+                    out.append(ElementSet(norad_id=n, epoch=epoch, mean_motion=float(mm), eccentricity=0.0002,
+                                          inclination=inc, raan=(360.0 * p / planes + 7.0 * cycle) % 360.0,
+                                          arg_perigee=0.0,
+                                          mean_anomaly=(360.0 * s / per + 360.0 * p / (planes * per)) % 360.0,
+                                          bstar=1e-5, source_format="omm", object_name=f"SYNTH {n}"))
+                    n += 1
+        cycle += 1
 
 
 def run(elsets, start, days, workers) -> dict:
