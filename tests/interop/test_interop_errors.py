@@ -71,3 +71,61 @@ def test_celestrak_anonymous_refused_when_public_access_is_off(sqlite_url):
         assert "authentication required" in r.text
     finally:
         c.close()
+
+
+def test_cached_answers_follow_releases_and_readers(sqlite_url, monkeypatch):
+    from orbitwatch.api.compat import spacetrack
+    from orbitwatch.sharing.releases import release
+
+    monkeypatch.setattr(spacetrack, "CACHE_MIN_BYTES", 0)  # cache every answer
+    c = _node(sqlite_url)
+    try:
+        engine = c.app.state.node.engine
+        gbr_only = Marking.parse("SECRET//GBR EYES ONLY")
+        insert_records(engine, [MarkedRecord(40001, gbr_only, gbr_only, "GBR")])
+        identity.create_user(engine, "gbr", nation="GBR", clearance="SECRET", roles=("analyst",))
+        identity.create_user(engine, "aus", nation="AUS", clearance="SECRET")
+        h_gbr = {"Authorization": f"Bearer {identity.issue_token(engine, 'gbr')[0]}"}
+        h_aus = {"Authorization": f"Bearer {identity.issue_token(engine, 'aus')[0]}"}
+
+        def ids(h):
+            return sorted(int(r["NORAD_CAT_ID"]) for r in c.get("/basicspacedata/query/class/gp", headers=h).json())
+
+        assert ids(h_gbr) == [25544, 40001] and ids(h_aus) == [25544]
+        assert ids(h_aus) == [25544]  # served from the cache: still only what AUS may read
+        with engine.connect() as conn:
+            principal = identity.get_user(conn, "gbr").principal()
+        release(engine, principal, "object", 40001, ["AUS"])
+        assert ids(h_aus) == [25544, 40001]  # the release moved the revision: no stale answer
+        assert len(c.app.state.node.compat_cache) >= 2
+    finally:
+        c.close()
+
+
+def test_fast_gp_json_equals_record_by_record(sqlite_url):
+    import json
+
+    from orbitwatch.api.compat import classes
+    from orbitwatch.sharing import Principal, readable_by
+    from orbitwatch.store.queries import latest_element_sets, search_objects
+
+    engine = open_engine(sqlite_url)
+    insert_records(engine, [MarkedRecord(n, Marking(), Marking(), "USA") for n in (5, 11, 25544, 400000)])
+    from sqlalchemy import update
+
+    from orbitwatch.store.schema import element_sets
+
+    with engine.begin() as conn:  # a name that needs JSON escaping, and a record without object row
+        conn.execute(update(element_sets).where(element_sets.c.norad_id == 11).values(object_name='A "B" \\ C'))
+    where = readable_by(Principal("u", "USA", "SECRET"))
+    with engine.connect() as conn:
+        rows = latest_element_sets(conn, where=where)
+        objs = {o.norad_id: o for o in search_objects(conn, where=where) if o.norad_id != 5}
+    recs = classes.gp_records(rows, objs, "2024-01-01T00:00:00")
+    fast = classes.gp_json(recs)
+    assert fast == "[" + ",".join(classes.gp_json_object(g) for g in recs) + "]"
+    parsed = json.loads(fast)
+    assert [p["NORAD_CAT_ID"] for p in parsed] == ["5", "11", "25544", "400000"]
+    assert parsed[1]["OBJECT_NAME"] == 'A "B" \\ C' and parsed[0]["OBJECT_TYPE"] is None
+    assert parsed[3]["TLE_LINE1"] is None  # 400000 cannot be written as a TLE (above Alpha-5)
+    engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -45,6 +46,8 @@ class NodeState:
     session_hours: float = 12.0
     cookie_secure: bool = False
     token_cache_s: float = 2.0
+    #: Recent large Space-Track-compatible answers (see ``api/compat/spacetrack.py``).
+    compat_cache: OrderedDict = field(default_factory=OrderedDict)
     _cache: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 

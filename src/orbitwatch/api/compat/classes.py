@@ -7,6 +7,7 @@ may read that row too, otherwise they are empty.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -116,13 +117,6 @@ def text(name: str, v: Any) -> str | None:
 _INTLDES = re.compile(r"^(\d{4})-(\d{3})([A-Z]{1,3})$")
 
 
-def _object_fields(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    return {"OBJECT_TYPE": obj.object_type, "RCS_SIZE": obj.rcs_size, "COUNTRY_CODE": obj.owner,
-            "LAUNCH_DATE": obj.launch_date, "SITE": obj.launch_site, "DECAY_DATE": obj.decay_date}
-
-
 def _iso(ts: float | None, micro: bool = True) -> str | None:
     if ts is None:
         return None
@@ -134,12 +128,13 @@ def tle_lines(row: Any, name: str | None = None) -> tuple[str, str, str] | None:
     """``0 NAME`` and the two TLE lines of an element-set row: the ingested text when it was a TLE,
     else written by the strict TLE writer (None when a TLE cannot carry the object)."""
     name = "0 " + (row.object_name or name or "UNKNOWN")
-    if row.source_format == "tle" and row.original:
-        lines = [ln.rstrip() for ln in row.original.splitlines()]
-        l1 = next((ln for ln in lines if ln.startswith("1 ")), None)
-        l2 = next((ln for ln in lines if ln.startswith("2 ")), None)
-        if l1 and l2:
-            return name, l1, l2
+    orig = row.original
+    if orig and row.source_format == "tle":
+        lines = orig.rstrip().split("\n")
+        if len(lines) >= 2:
+            l1, l2 = lines[-2].rstrip(), lines[-1].rstrip()
+            if l1.startswith("1 ") and l2.startswith("2 "):
+                return name, l1, l2
     from orbitwatch.errors import ValidationError
     from orbitwatch.formats.tle import format_tle
     from orbitwatch.store.queries import element_set_from_row
@@ -151,36 +146,176 @@ def tle_lines(row: Any, name: str | None = None) -> tuple[str, str, str] | None:
     return name, l1, l2
 
 
-def gp_records(rows: Iterable[Any], objects: dict[int, Any], created: str) -> list[dict[str, Any]]:
-    """Space-Track ``gp``/``gp_history`` records (typed values) from element-set rows."""
+class GpRecord:
+    """One ``gp``/``gp_history`` record: an element-set row, the object row the caller may read (or None)
+    and the query time. Field values are computed on demand (filters touch few fields; pages are
+    small; whole-catalogue JSON goes through :func:`gp_json`, one format operation per record)."""
+
+    __slots__ = ("_lines", "created", "obj", "row")
+
+    def __init__(self, row: Any, obj: Any, created: str):
+        self.row, self.obj, self.created = row, obj, created
+        self._lines: tuple[str, str, str] | None | bool = False
+
+    @property
+    def name(self) -> str | None:
+        return self.row.object_name or (self.obj.name if self.obj is not None else None)
+
+    @property
+    def lines(self) -> tuple[str, str, str] | None:
+        if self._lines is False:
+            self._lines = tle_lines(self.row, self.name)
+        return self._lines  # type: ignore[return-value]
+
+    def get(self, field: str, default: Any = None) -> Any:
+        if field == "_row":
+            return self.row
+        fn = _GP_GET.get(field)
+        return default if fn is None else fn(self)
+
+    def __getitem__(self, field: str) -> Any:
+        return self.get(field)
+
+
+def _obj(attr: str):
+    return lambda g: getattr(g.obj, attr) if g.obj is not None else None
+
+
+def _line(i: int):
+    return lambda g: g.lines[i] if g.lines else None
+
+
+_GP_GET: dict[str, Any] = {
+    "CCSDS_OMM_VERS": lambda g: "3.0", "COMMENT": lambda g: "GENERATED VIA ORBITWATCH API",
+    "CREATION_DATE": lambda g: g.created, "ORIGINATOR": lambda g: "ORBITWATCH", "OBJECT_NAME": lambda g: g.name,
+    "OBJECT_ID": lambda g: g.row.object_id or (g.obj.object_id if g.obj is not None else None),
+    "CENTER_NAME": lambda g: "EARTH", "REF_FRAME": lambda g: "TEME", "TIME_SYSTEM": lambda g: "UTC",
+    "MEAN_ELEMENT_THEORY": lambda g: "SGP4", "EPOCH": lambda g: g.row.epoch[:26],
+    "MEAN_MOTION": lambda g: g.row.mean_motion, "ECCENTRICITY": lambda g: g.row.eccentricity,
+    "INCLINATION": lambda g: g.row.inclination, "RA_OF_ASC_NODE": lambda g: g.row.raan,
+    "ARG_OF_PERICENTER": lambda g: g.row.arg_perigee, "MEAN_ANOMALY": lambda g: g.row.mean_anomaly,
+    "EPHEMERIS_TYPE": lambda g: g.row.ephemeris_type or 0,
+    "CLASSIFICATION_TYPE": lambda g: g.row.classification_type or "U", "NORAD_CAT_ID": lambda g: g.row.norad_id,
+    "ELEMENT_SET_NO": lambda g: g.row.element_set_no, "REV_AT_EPOCH": lambda g: g.row.rev_at_epoch,
+    "BSTAR": lambda g: g.row.bstar, "MEAN_MOTION_DOT": lambda g: g.row.mean_motion_dot,
+    "MEAN_MOTION_DDOT": lambda g: g.row.mean_motion_ddot, "SEMIMAJOR_AXIS": lambda g: g.row.semi_major_axis_km,
+    "PERIOD": lambda g: 1440.0 / g.row.mean_motion if g.row.mean_motion else None,
+    "APOAPSIS": lambda g: g.row.apogee_km, "PERIAPSIS": lambda g: g.row.perigee_km,
+    "OBJECT_TYPE": _obj("object_type"), "RCS_SIZE": _obj("rcs_size"), "COUNTRY_CODE": _obj("owner"),
+    "LAUNCH_DATE": _obj("launch_date"), "SITE": _obj("launch_site"), "DECAY_DATE": _obj("decay_date"),
+    "FILE": lambda g: g.row.batch_id, "GP_ID": lambda g: g.row.id,
+    "TLE_LINE0": _line(0), "TLE_LINE1": _line(1), "TLE_LINE2": _line(2),
+}
+
+
+def gp_records(rows: Iterable[Any], objects: dict[int, Any], created: str) -> list[GpRecord]:
+    """Space-Track ``gp``/``gp_history`` records from element-set rows (and readable object rows)."""
+    get = objects.get
+    return [GpRecord(r, get(r.norad_id), created) for r in rows]
+
+
+_PLAIN = re.compile(r'^[ -!#-\[\]-~]*$')  # printable ASCII without quote or backslash: no escaping needed
+
+
+def _js(v: Any) -> str:
+    """A JSON string or null (names and designators may hold any character)."""
+    if v is None or v == "":
+        return "null"
+    s = str(v)
+    return f'"{s}"' if _PLAIN.match(s) else json.dumps(s)
+
+
+def _num(v: Any, spec: str) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "null"
+    return f'"{v:{spec}}"'
+
+
+def _int(v: Any) -> str:
+    return "null" if v is None else f'"{int(v)}"'
+
+
+def gp_json_object(g: GpRecord) -> str:
+    """One gp record as Space-Track's JSON object text (all values as strings).
+
+    One f-string per record, with helpers only for the columns that may be NULL: this is what makes the
+    whole catalogue (26,000 records) fast enough to serve in one answer.
+    """
+    r, o = g.row, g.obj
+    lines = g.lines
+    n = r.mean_motion
+    period = f'"{1440.0 / n:.3f}"' if n else "null"
+    if o is not None:
+        obj = (f'"OBJECT_TYPE":{_js(o.object_type)},"RCS_SIZE":{_js(o.rcs_size)},"COUNTRY_CODE":{_js(o.owner)},'
+               f'"LAUNCH_DATE":{_js(o.launch_date)},"SITE":{_js(o.launch_site)},"DECAY_DATE":{_js(o.decay_date)}')
+        oid = r.object_id or o.object_id
+    else:
+        obj = ('"OBJECT_TYPE":null,"RCS_SIZE":null,"COUNTRY_CODE":null,"LAUNCH_DATE":null,"SITE":null,'
+               '"DECAY_DATE":null')
+        oid = r.object_id
+    tle = (f'"TLE_LINE0":{_js(lines[0])},"TLE_LINE1":"{lines[1]}","TLE_LINE2":"{lines[2]}"' if lines
+           else '"TLE_LINE0":null,"TLE_LINE1":null,"TLE_LINE2":null')
+    return (
+        f'{{"CCSDS_OMM_VERS":"3.0","COMMENT":"GENERATED VIA ORBITWATCH API","CREATION_DATE":"{g.created}",'
+        f'"ORIGINATOR":"ORBITWATCH","OBJECT_NAME":{_js(g.name)},"OBJECT_ID":{_js(oid)},"CENTER_NAME":"EARTH",'
+        f'"REF_FRAME":"TEME","TIME_SYSTEM":"UTC","MEAN_ELEMENT_THEORY":"SGP4","EPOCH":"{r.epoch[:26]}",'
+        f'"MEAN_MOTION":"{n:.8f}","ECCENTRICITY":"{r.eccentricity:.8f}","INCLINATION":"{r.inclination:.4f}",'
+        f'"RA_OF_ASC_NODE":"{r.raan:.4f}","ARG_OF_PERICENTER":"{r.arg_perigee:.4f}",'
+        f'"MEAN_ANOMALY":"{r.mean_anomaly:.4f}","EPHEMERIS_TYPE":"{r.ephemeris_type or 0}",'
+        f'"CLASSIFICATION_TYPE":"{r.classification_type or "U"}","NORAD_CAT_ID":"{r.norad_id}",'
+        f'"ELEMENT_SET_NO":{_int(r.element_set_no)},"REV_AT_EPOCH":{_int(r.rev_at_epoch)},'
+        f'"BSTAR":"{r.bstar:.14f}","MEAN_MOTION_DOT":"{r.mean_motion_dot:.8f}",'
+        f'"MEAN_MOTION_DDOT":"{r.mean_motion_ddot:.13f}","SEMIMAJOR_AXIS":{_num(r.semi_major_axis_km, ".3f")},'
+        f'"PERIOD":{period},"APOAPSIS":{_num(r.apogee_km, ".3f")},"PERIAPSIS":{_num(r.perigee_km, ".3f")},'
+        f'{obj},"FILE":{_int(r.batch_id)},"GP_ID":"{r.id}",{tle}}}'
+    )
+
+
+def gp_json(records: list[GpRecord]) -> str:
+    """:func:`gp_json_object` for many records at once, reading row values by position: attribute access
+    on SQLAlchemy rows costs about ten times an index into a tuple, and a whole catalogue is a million
+    values. Same text as the record-by-record function (compared in ``tests/interop``)."""
+    if not records:
+        return "[]"
+    ix = {name: i for i, name in enumerate(records[0].row._fields)}
+    (OID, NAME, EPOCH, MM, ECC, INC, RAAN, AOP, MA, ET, CT, NORAD, ESN, REV, BSTAR, MMD, MMDD, SMA, APO, PER,
+     BATCH, ID) = (ix[k] for k in (
+        "object_id", "object_name", "epoch", "mean_motion", "eccentricity", "inclination", "raan",
+        "arg_perigee", "mean_anomaly", "ephemeris_type", "classification_type", "norad_id", "element_set_no",
+        "rev_at_epoch", "bstar", "mean_motion_dot", "mean_motion_ddot", "semi_major_axis_km", "apogee_km",
+        "perigee_km", "batch_id", "id"))
     out = []
-    for r in rows:
-        n = r.mean_motion
-        period = 1440.0 / n if n else None
-        obj = objects.get(r.norad_id)
-        name = r.object_name or (obj.name if obj is not None else None)
-        lines = tle_lines(r, name)
-        rec = {
-            "CCSDS_OMM_VERS": "3.0", "COMMENT": "GENERATED VIA ORBITWATCH API", "CREATION_DATE": created,
-            "ORIGINATOR": "ORBITWATCH", "OBJECT_NAME": name,
-            "OBJECT_ID": r.object_id or (obj.object_id if obj is not None else None),
-            "CENTER_NAME": "EARTH", "REF_FRAME": "TEME", "TIME_SYSTEM": "UTC", "MEAN_ELEMENT_THEORY": "SGP4",
-            "EPOCH": r.epoch[:26], "MEAN_MOTION": n, "ECCENTRICITY": r.eccentricity,
-            "INCLINATION": r.inclination, "RA_OF_ASC_NODE": r.raan, "ARG_OF_PERICENTER": r.arg_perigee,
-            "MEAN_ANOMALY": r.mean_anomaly, "EPHEMERIS_TYPE": r.ephemeris_type or 0,
-            "CLASSIFICATION_TYPE": r.classification_type or "U", "NORAD_CAT_ID": r.norad_id,
-            "ELEMENT_SET_NO": r.element_set_no, "REV_AT_EPOCH": r.rev_at_epoch, "BSTAR": r.bstar,
-            "MEAN_MOTION_DOT": r.mean_motion_dot, "MEAN_MOTION_DDOT": r.mean_motion_ddot,
-            "SEMIMAJOR_AXIS": r.semi_major_axis_km, "PERIOD": period, "APOAPSIS": r.apogee_km,
-            "PERIAPSIS": r.perigee_km, "OBJECT_TYPE": None, "RCS_SIZE": None, "COUNTRY_CODE": None,
-            "LAUNCH_DATE": None, "SITE": None, "DECAY_DATE": None, "FILE": r.batch_id, "GP_ID": r.id,
-            "TLE_LINE0": lines[0] if lines else None, "TLE_LINE1": lines[1] if lines else None,
-            "TLE_LINE2": lines[2] if lines else None,
-        }
-        rec.update(_object_fields(obj))
-        rec["_row"] = r
-        out.append(rec)
-    return out
+    for g in records:
+        t = tuple(g.row)
+        o = g.obj
+        lines = g.lines
+        n = t[MM]
+        name = t[NAME] or (o.name if o is not None else None)
+        if o is not None:
+            obj = (f'"OBJECT_TYPE":{_js(o.object_type)},"RCS_SIZE":{_js(o.rcs_size)},'
+                   f'"COUNTRY_CODE":{_js(o.owner)},"LAUNCH_DATE":{_js(o.launch_date)},'
+                   f'"SITE":{_js(o.launch_site)},"DECAY_DATE":{_js(o.decay_date)}')
+            oid = t[OID] or o.object_id
+        else:
+            obj = ('"OBJECT_TYPE":null,"RCS_SIZE":null,"COUNTRY_CODE":null,"LAUNCH_DATE":null,"SITE":null,'
+                   '"DECAY_DATE":null')
+            oid = t[OID]
+        tle = (f'"TLE_LINE0":{_js(lines[0])},"TLE_LINE1":"{lines[1]}","TLE_LINE2":"{lines[2]}"' if lines
+               else '"TLE_LINE0":null,"TLE_LINE1":null,"TLE_LINE2":null')
+        out.append(
+            f'{{"CCSDS_OMM_VERS":"3.0","COMMENT":"GENERATED VIA ORBITWATCH API","CREATION_DATE":"{g.created}",'
+            f'"ORIGINATOR":"ORBITWATCH","OBJECT_NAME":{_js(name)},"OBJECT_ID":{_js(oid)},"CENTER_NAME":"EARTH",'
+            f'"REF_FRAME":"TEME","TIME_SYSTEM":"UTC","MEAN_ELEMENT_THEORY":"SGP4","EPOCH":"{t[EPOCH][:26]}",'
+            f'"MEAN_MOTION":"{n:.8f}","ECCENTRICITY":"{t[ECC]:.8f}","INCLINATION":"{t[INC]:.4f}",'
+            f'"RA_OF_ASC_NODE":"{t[RAAN]:.4f}","ARG_OF_PERICENTER":"{t[AOP]:.4f}",'
+            f'"MEAN_ANOMALY":"{t[MA]:.4f}","EPHEMERIS_TYPE":"{t[ET] or 0}",'
+            f'"CLASSIFICATION_TYPE":"{t[CT] or "U"}","NORAD_CAT_ID":"{t[NORAD]}",'
+            f'"ELEMENT_SET_NO":{_int(t[ESN])},"REV_AT_EPOCH":{_int(t[REV])},'
+            f'"BSTAR":"{t[BSTAR]:.14f}","MEAN_MOTION_DOT":"{t[MMD]:.8f}",'
+            f'"MEAN_MOTION_DDOT":"{t[MMDD]:.13f}","SEMIMAJOR_AXIS":{_num(t[SMA], ".3f")},'
+            f'"PERIOD":{_num(1440.0 / n if n else None, ".3f")},"APOAPSIS":{_num(t[APO], ".3f")},'
+            f'"PERIAPSIS":{_num(t[PER], ".3f")},{obj},"FILE":{_int(t[BATCH])},"GP_ID":"{t[ID]}",{tle}}}')
+    return "[" + ",".join(out) + "]"
 
 
 def _launch_parts(intldes: str | None) -> tuple[int | None, int | None, str | None]:

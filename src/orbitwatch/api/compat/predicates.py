@@ -232,12 +232,14 @@ def apply(q: Query, rows: Sequence[dict[str, Any]], kinds: Mapping[str, str]) ->
     def get(r: dict[str, Any], f: str) -> Any:
         return normalise(kinds[f], r.get(f))
 
-    out = [r for r in rows if all(c.test(get(r, c.field)) for c in q.conditions)]
+    out = [r for r in rows if all(c.test(get(r, c.field)) for c in q.conditions)] if q.conditions else list(rows)
     for name, desc in reversed(q.orderby):  # stable sorts, last key first
-        present = [r for r in out if get(r, name) is not None]
-        missing = [r for r in out if get(r, name) is None]
-        present.sort(key=lambda r, n=name: get(r, n), reverse=desc)
-        out = present + missing if desc else missing + present
+        keyed = [(get(r, name), r) for r in out]
+        present = [kr for kr in keyed if kr[0] is not None]
+        missing = [kr[1] for kr in keyed if kr[0] is None]
+        present.sort(key=lambda kr: kr[0], reverse=desc)  # keys computed once; timsort is O(n) on sorted input
+        ordered = [kr[1] for kr in present]
+        out = ordered + missing if desc else missing + ordered
     if q.distinct and q.columns:
         seen, unique = set(), []
         for r in out:

@@ -25,6 +25,12 @@ def _columns(q: Query, fields: list[str]) -> list[str]:
     return q.columns or fields
 
 
+def _meta(q: Query, total: int | None, returned: int) -> dict[str, Any]:
+    return {"Total": total if total is not None else returned, "Limit": q.limit, "LimitOffset": q.offset,
+            "ReturnedRows": returned, "RequestTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "DataVersionCurrent": "Y"}
+
+
 def as_text_rows(records: list[dict[str, Any]], cols: list[str]) -> list[dict[str, str | None]]:
     return [{c: text(c, r.get(c)) for c in cols} for r in records]
 
@@ -37,13 +43,17 @@ def render(q: Query, records: list[dict[str, Any]], fields: list[str], *, total:
     if not records and q.emptyresult_show:
         return EMPTY, "text/plain; charset=utf-8"
     cols = _columns(q, fields)
+    if fmt == "json" and q.columns is None and q.request_class in ("gp", "gp_history"):
+        from orbitwatch.api.compat.classes import gp_json
+
+        body = gp_json(records)  # type: ignore[arg-type]  (GpRecords: one format call per record)
+        if q.metadata:
+            body = f'{{"request_metadata":{json.dumps(_meta(q, total, len(records)))},"data":{body}}}'
+        return body, MEDIA[fmt]
     if fmt == "json":
         rows = as_text_rows(records, cols)
         if q.metadata:
-            meta = {"Total": total if total is not None else len(rows), "Limit": q.limit,
-                    "LimitOffset": q.offset, "ReturnedRows": len(rows),
-                    "RequestTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), "DataVersionCurrent": "Y"}
-            return json.dumps({"request_metadata": meta, "data": rows}), MEDIA[fmt]
+            return json.dumps({"request_metadata": _meta(q, total, len(rows)), "data": rows}), MEDIA[fmt]
         return json.dumps(rows), MEDIA[fmt]
     if fmt == "csv":
         buf = io.StringIO()
@@ -70,7 +80,7 @@ def render(q: Query, records: list[dict[str, Any]], fields: list[str], *, total:
         from orbitwatch.formats.omm import format_omm_kvn, format_omm_xml
         from orbitwatch.store.queries import element_set_from_row
 
-        elsets = [element_set_from_row(r["_row"]) for r in records]
+        elsets = [element_set_from_row(r.get("_row")) for r in records]
         if fmt == "kvn":
             return (format_omm_kvn(elsets, originator="ORBITWATCH") if elsets else ""), MEDIA[fmt]
         return format_omm_xml(elsets, originator="ORBITWATCH"), MEDIA[fmt]

@@ -100,13 +100,59 @@ def _query(controller: str, cls: str, predicates: str, state: NodeState, user, w
     _check(controller, cls)
     kinds = C.kinds(cls)
     q = parse_query(cls, predicates, kinds)
-    records = fetch(cls, q, conn, where)
-    total = len(records)
-    page = apply(q, records, kinds)
-    body, media = render(q, page, list(C.CLASSES[cls]), total=total)
-    audit_reads(state, user, f"{controller}/{cls}", [r["_row"] for r in page],
-                key="norad_id" if cls in ("satcat", "decay") else "id")
+    resource = f"{controller}/{cls}"
+    cache = state.compat_cache
+    key = (user.nation, user.clearance, user.organisation, user.is_anonymous, cls,
+           predicates) if cls in ("gp", "satcat") and not _relative(q) else None
+    revision = _revision(conn) if key is not None else None
+    hit = cache.get(key) if key is not None else None
+    if hit is not None and hit[0] == revision:
+        cache.move_to_end(key)
+        _, body, media, audit_rows = hit
+    else:
+        records = fetch(cls, q, conn, where)
+        page = apply(q, records, kinds)
+        body, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
+        audit_rows = [_audit_row(r.get("_row")) for r in page]
+        if key is not None and len(body) >= CACHE_MIN_BYTES:
+            cache[key] = (revision, body, media, audit_rows)
+            while len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
+    audit_reads(state, user, resource, audit_rows, key="key")
     return Response(body, media_type=media)
+
+
+# Whole-catalogue pulls are what partner scripts do every few minutes: keep the last few answers per
+# worker (``NodeState.compat_cache``), keyed by who may read what and by the query, valid while the
+# catalogue's revision is unchanged (new element sets, releases and object updates all move it).
+CACHE_ENTRIES = 4
+CACHE_MIN_BYTES = 1 << 20
+
+
+def _relative(q: Query) -> bool:
+    """Predicates relative to the request time (``now-30``) make an answer that ages by itself."""
+    return any("now" in str(v).lower() for c in q.conditions for v in c.values) or any(
+        c.field in ("EPOCH", "CREATION_DATE", "DECAY_DATE", "LAUNCH_DATE") for c in q.conditions)
+
+
+def _revision(conn) -> tuple:
+    from sqlalchemy import func, select
+
+    from orbitwatch.store.schema import element_sets, space_objects
+    from orbitwatch.store.schema_sharing import releases
+
+    return tuple(conn.execute(select(
+        select(func.max(element_sets.c.id)).scalar_subquery(),
+        select(func.count()).select_from(element_sets).scalar_subquery(),
+        select(func.max(releases.c.id)).scalar_subquery(),
+        select(func.max(space_objects.c.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(space_objects).scalar_subquery(),
+    )).one())
+
+
+def _audit_row(row) -> dict[str, Any]:
+    m = row._mapping
+    return {"key": m.get("id", m.get("norad_id")), "class_rank": m["class_rank"], "rel_mask": m["rel_mask"]}
 
 
 # -- fetching: the store's functions with the caller's filter, predicates pushed down where cheap -------
@@ -139,12 +185,29 @@ def _epoch_bounds(q: Query) -> tuple[float | None, float | None]:
     return lo, hi
 
 
-def _objects(conn, where, ids: list[int] | None) -> dict[int, Any]:
+def _objects(conn, where, ids: list[int] | None, *, full: bool = True) -> dict[int, Any]:
+    """Object rows the caller may read (all, or these NORAD ids); ``full=False`` reads only the columns
+    a gp record shows, which halves the cost for the whole catalogue."""
     from orbitwatch.store.queries import search_objects
 
+    if not full:
+        from sqlalchemy import select
+
+        from orbitwatch.store.schema import space_objects as so
+
+        cols = [so.c.norad_id, so.c.name, so.c.object_id, so.c.object_type, so.c.rcs_size, so.c.owner,
+                so.c.launch_date, so.c.launch_site, so.c.decay_date]
+        out: dict[int, Any] = {}
+        chunks = [None] if ids is None else [ids[i:i + 900] for i in range(0, len(ids), 900)]
+        for chunk in chunks:
+            stmt = select(*cols).where(where(so))
+            if chunk is not None:
+                stmt = stmt.where(so.c.norad_id.in_(chunk))
+            out.update({o.norad_id: o for o in conn.execute(stmt)})
+        return out
     if ids is None:
         return {o.norad_id: o for o in search_objects(conn, where=where)}
-    out: dict[int, Any] = {}
+    out = {}
     for i in range(0, len(ids), 900):
         out.update({o.norad_id: o for o in search_objects(conn, where=where, norad_ids=ids[i:i + 900])})
     return out
@@ -160,11 +223,11 @@ def fetch(cls: str, q: Query, conn, where) -> list[dict[str, Any]]:
         return []
     if cls == "gp":
         rows = queries.latest_element_sets(conn, where=where, norad_ids=ids)
-        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows)), created)
+        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows), full=False), created)
     if cls == "gp_history":
         start, end = _epoch_bounds(q)
         rows = _history(conn, where, ids, start, end)
-        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows)), created)
+        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows), full=False), created)
     if cls in ("satcat", "decay"):
         objs = list(_objects(conn, where, ids).values())
         objs.sort(key=lambda o: o.norad_id)
