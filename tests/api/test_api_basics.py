@@ -187,3 +187,21 @@ def test_tokens_issue_and_revoke_take_effect_at_once(node):
     assert node.client.delete(f"/api/v1/tokens/{new['id']}", headers=other).status_code == 404
     assert node.client.delete(f"/api/v1/tokens/{new['id']}", headers=h).status_code == 200
     assert node.client.get("/api/v1/whoami", headers=h).status_code == 401
+
+
+def test_nul_characters_are_input_errors_not_crashes(db_url):
+    # PostgreSQL refuses NUL in text: found by schemathesis as a 500 on POST /auth/login.
+    engine = open_engine(db_url)
+    identity.create_user(engine, "u", nation="USA", clearance="SECRET")
+    tok, _ = identity.issue_token(engine, "u")
+    client = AsgiClient(create_app(make_settings(), engine))
+    try:
+        r = client.post("/auth/login", data={"username": "a\x00b", "password": "x\x00y"})
+        assert r.status_code == 401
+        r = client.get("/api/v1/objects?name=a%00b", headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code in (200, 422) and r.headers["content-type"].startswith("application")
+        r = client.get("/basicspacedata/query/class/gp/OBJECT_NAME/a%00b", headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code < 500
+    finally:
+        client.close()
+        engine.dispose()

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orbitwatch.errors import (
@@ -158,6 +159,15 @@ def install(app: FastAPI) -> None:
             exc.status_code).phrase else None
         return respond(request, problem(exc.status_code, detail, instance=request.url.path,
                                         headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError):
+        # The database refused a value taken from the request (a NUL character in text on PostgreSQL, a
+        # number out of range): the request is at fault, not the server.
+        log.info("database refused a request value on %s: %s", request.url.path, str(exc.orig)[:200])
+        return respond(request, problem(422, "a value in the request cannot be stored or compared (e.g. a NUL "
+                                             "character or a number out of range)",
+                                        type_=_TYPE_BASE + "invalid-input", instance=request.url.path))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):

@@ -310,6 +310,9 @@ def check_login(engine: Engine, username: str, password: str, *, now: float | No
     """Username + password (or one of the user's API tokens as the password, for scripts written for
     services that only know passwords). Same error and about the same time for every failure."""
     now = time.time() if now is None else now
+    if not _USERNAME.match(username or ""):
+        verify_password(password, None)  # same time as a real check: names are not probed by timing
+        raise AuthenticationError("invalid username or password")
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
         stored = row.password_hash if row is not None else None
@@ -323,6 +326,10 @@ def check_login(engine: Engine, username: str, password: str, *, now: float | No
         if row is None or not ok or row.revoked_at is not None:
             raise AuthenticationError("invalid username or password")
         return _user_info(row).principal("session")
+
+
+def valid_username(name: str) -> bool:
+    return bool(_USERNAME.match(name or ""))
 
 
 def create_session(engine: Engine, principal: Principal, *, hours: float = 12.0, client: str | None = None,

@@ -30,7 +30,8 @@ def login_session(request: Request, state: NodeState, username: str, password: s
     try:
         p = identity.check_login(state.engine, username, password)
     except AuthenticationError:
-        state.audit.record(state.engine, actor=username[:128] or "?", action="login_failed",
+        actor = username if identity.valid_username(username) else "(malformed username)"
+        state.audit.record(state.engine, actor=actor, action="login_failed",
                            resource="auth/login", detail={"client": client})
         raise
     sid = identity.create_session(state.engine, p, hours=state.session_hours, client=client)
