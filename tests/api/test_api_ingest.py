@@ -62,9 +62,6 @@ def test_unreadable_content_is_a_located_error(node):
     assert body["accepted"] == 0 and body["rejected"] == 1 and body["errors"][0]["file"] == "junk.txt"
 
 
-@pytest.mark.xfail(reason="store dedups element sets by (norad_id, digest) regardless of marking: the "
-                          "second nation's upload reports a duplicate of a record it may not read "
-                          "(reported to the store owner)", strict=True)
 def test_ingest_does_not_reveal_records_of_other_nations(node):
     usa, gbr = _p(node, "USA"), _p(node, "GBR")
     assert _upload(node, usa, "SECRET//USA EYES ONLY").json()["accepted"] == 1

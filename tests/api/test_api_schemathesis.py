@@ -79,8 +79,6 @@ def test_no_server_errors(live_node, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="POST /api/v1/exercises answers 500 for YAML with control characters "
-                   "(yaml.ReaderError escapes orbitwatch/exercise/yamlloc.py; reported to the exercise owner)")
 def test_no_server_errors_in_mounted_routers(live_node, tmp_path, request):
     """Routers other packages mount into the app (exercise, web UI): the same promise holds."""
     if "postgresql" in request.node.name:

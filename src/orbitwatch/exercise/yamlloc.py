@@ -70,7 +70,10 @@ def _convert(node: yaml.Node, loader: _Loader, file: str | None) -> Any:
 
 def load_located(text: str, *, file: str | None = None) -> Any:
     """Parse one YAML document into :class:`LDict`/:class:`LList`/scalars. Syntax errors name the line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -80,8 +83,17 @@ def load_located(text: str, *, file: str | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise ValidationError(f"YAML syntax: {exc.problem or exc}", file=file, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> ValidationError:
+    """A character YAML refuses (control characters, NUL): name the line, not the byte offset."""
+    line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+    code = exc.character if isinstance(exc.character, int) else 0
+    return ValidationError(f"YAML cannot contain character #x{code:04x} ({exc.reason})", file=file, line=line)
 
 
 _MISSING = object()

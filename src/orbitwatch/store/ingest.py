@@ -170,12 +170,16 @@ def ingest_records(engine: Engine, records: Sequence[ElementSet | SatcatRecord],
 _DIGEST_LAYOUT = struct.Struct("<qd8d")
 
 
-def elset_digest(es: ElementSet) -> str:
-    """Identity of an element set: object, epoch and the mean elements (bit-exact)."""
+def elset_digest(es: ElementSet, marking_text: str = "") -> str:
+    """Identity of an element set: object, epoch, the mean elements (bit-exact) *and its marking*.
+
+    The marking is part of the identity so that a nation uploading a set another nation holds under a
+    narrower marking gets its own copy, and is never told "duplicate" about a record it may not read.
+    """
     packed = _DIGEST_LAYOUT.pack(es.norad_id, es.epoch_unix, es.mean_motion, es.eccentricity,
                                  es.inclination, es.raan, es.arg_perigee, es.mean_anomaly, es.bstar,
                                  es.mean_motion_dot)
-    return hashlib.blake2b(packed, digest_size=16).hexdigest()
+    return hashlib.blake2b(packed + marking_text.encode(), digest_size=16).hexdigest()
 
 
 def _elset_rows(elsets: Sequence[ElementSet], *, batch_id: int, source: str, nation: str | None,
@@ -194,7 +198,7 @@ def _elset_rows(elsets: Sequence[ElementSet], *, batch_id: int, source: str, nat
     perigee = sma * (1.0 - ecc) - _EARTH_RADIUS_KM
     apogee = sma * (1.0 + ecc) - _EARTH_RADIUS_KM
     regimes = [regime_of(a, b) for a, b in zip(n_rev.tolist(), ecc.tolist(), strict=True)]
-    digests = [elset_digest(e) for e in elsets]
+    digests = [elset_digest(e, mv["marking"]) for e in elsets]
     const = (source, nation)
     tail = (mv["marking"], mv["class_rank"], mv["rel_mask"], mv["data_mode"], mv["tlp"], mv["orgs"])
     return [
