@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 
 from orbitwatch.cli.common import DbOption, JsonOption, console, emit_json, err_console
+from orbitwatch.cli.common import default_start as common_default_start
 from orbitwatch.errors import OrbitwatchError, ValidationError
 
 conj_app = typer.Typer(help="Re-read stored conjunctions.", no_args_is_help=True)
 
 #: Data is "current" when its newest epoch is this close to now: the window then starts now.
-CURRENT_DAYS = 3.0
 CSV_FIELDS = ("norad1", "norad2", "tca", "miss_km", "relative_speed_kms", "r_km", "t_km", "n_km", "pc",
               "pc_max", "dilution_sigma_km", "flags", "covariance_source")
 
@@ -54,12 +54,7 @@ def elsets_from_rows(rows) -> tuple[list, dict]:
 
 def default_start(elsets, now: datetime | None = None) -> tuple[datetime, str | None]:
     """Now when the newest epoch is within :data:`CURRENT_DAYS` of now, else that epoch (with a warning)."""
-    now = now or datetime.now(UTC)
-    newest = max(e.epoch for e in elsets)
-    if abs((now - newest).total_seconds()) <= CURRENT_DAYS * 86400.0:
-        return now.replace(microsecond=0), None
-    return newest, (f"newest element set epoch {newest:%Y-%m-%dT%H:%M:%SZ} is more than {CURRENT_DAYS:g} days "
-                    f"from now: screening from that epoch (use --start to choose)")
+    return common_default_start(max(e.epoch for e in elsets), now)
 
 
 def _parse_rtn(text: str | None) -> tuple[float, float, float] | None:

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from orbitwatch.cli.common import DbOption, JsonOption, console, emit_json, err_console
+from orbitwatch.cli.common import DbOption, JsonOption, console, default_start, emit_json, err_console
 
 detect_app = typer.Typer(help="Detect manoeuvres, proximity operations and breakups.", no_args_is_help=True)
 alerts_app = typer.Typer(help="List and export alerts.", no_args_is_help=True)
@@ -254,14 +254,10 @@ def proximity_cmd(
         raise typer.Exit(2)
     start_ts = _parse_time(start, "--start")
     if start_ts is None:
-        newest = cat.newest_epoch
-        now = time.time()
-        if now - newest <= 3 * 86400.0:
-            start_ts = now
-        else:
-            start_ts = newest
-            err_console.print(f"[yellow]warning:[/] newest element set is {(now - newest) / 86400:.0f} days old; "
-                              f"window starts at it ({datetime.fromtimestamp(newest, UTC):%Y-%m-%dT%H:%M:%SZ})")
+        start_dt, warning = default_start(datetime.fromtimestamp(cat.newest_epoch, UTC))
+        start_ts = start_dt.timestamp()
+        if warning:
+            err_console.print(f"[yellow]warning:[/] {warning}")
     assets = [cat.latest[i] for i in sorted(ids)]
     others = list(cat.latest.values())
 
