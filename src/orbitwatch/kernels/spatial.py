@@ -8,12 +8,26 @@ and are hashed into a uniform grid. A pair is *emitted* for interval ``k`` when
 
 with ``dr``, ``dv`` the interpolated relative position and velocity at ``t_k``, ``eps`` the per-object
 interpolation error bounds and ``A`` a bound on the relative acceleration (twice surface gravity plus
-margin). Why nothing is missed: if the true distance is ``<= D`` at some ``t_k + tau``, the interpolated
-distance there is ``<= D + eps_i + eps_j``, and the interpolated relative motion departs from its
-tangent line by at most ``A/2 tau^2``, so (1) holds. Every pair satisfying (1) has
-``|dr| <= R = D + 2 eps_max + A/2 (h/2)^2 + V_max h/2`` (``V_max``: the largest relative speed at that
-step), so the grid search only needs neighbours within ``R``: cells of size ``2R`` and, per object, the
-2x2x2 block of cells on the side of its nearest cell faces.
+margin), and
+
+    |rho_i - rho_j| - |rho_i' - rho_j'| h/2  <=  D + eps_i + eps_j + (B_i + B_j)/2 * (h/2)^2           (2)
+
+with ``rho = |p|`` the interpolated radius, ``rho'`` its rate and ``B`` a per-object bound on the
+interpolant's ``|rho''|`` (:func:`orbitwatch.kernels.interpolation.radial_accel_bound`). Why nothing is
+missed: if the true distance is ``<= D`` at some ``t_k + tau``, the interpolated distance there is
+``<= D + eps_i + eps_j``, and the interpolated relative motion departs from its tangent line by at most
+``A/2 tau^2``, so (1) holds; the radii differ by no more than the distance, and ``rho_i - rho_j`` departs
+from its tangent line by at most ``(B_i + B_j)/2 tau^2``, so (2) holds.
+
+Every pair satisfying (1) has ``|dr| <= R = D + 2 eps_max + A/2 (h/2)^2 + V_max h/2`` (``V_max``: the
+largest relative speed at that step), so the grid search only needs neighbours within ``R``: cells of
+size ``2R`` and, per object, the 2x2x2 block of cells on the side of its nearest cell faces.
+
+Condition (2) is what makes the search cheap: objects move fast (up to ~15 km/s relative) but their
+radii change slowly (a near-circular orbit's by metres per second), so the search is over thin radial
+shells. Objects are hashed by (radial bin, Cartesian cell); a pair meeting (2) has radii within
+``D + w_i + w_j`` (``w = eps + |rho'| h/2 + B (h/2)^2/2``), so two "radially narrow" objects (``w`` below
+the step's threshold) share a bin or sit in adjacent ones; the others search every bin they reach.
 
 Two implementations share this contract: a numba-compiled sweep (used when numba is installed; about
 0.5 µs of CPU per object and step in the dense LEO population on the project machine) and a
@@ -102,13 +116,33 @@ def interpolate_all(t: float, t0: float, step: np.ndarray, offset: np.ndarray, c
     return pos, vel, ok
 
 
+def radial_terms(pos: np.ndarray, vel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Radius ``rho`` (km) and radial rate ``rho'`` (km/s) of states (n, 3)."""
+    rho = np.sqrt((pos * pos).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rdot = np.where(rho > 0, (pos * vel).sum(axis=1) / rho, 0.0)
+    return rho, rdot
+
+
+def pair_allowed(i: np.ndarray, j: np.ndarray, is_primary: np.ndarray, is_secondary: np.ndarray | None,
+                 primaries_only: bool) -> np.ndarray:
+    """Which pairs the roles admit: all (all-vs-all), those with a primary, or primary-secondary ones."""
+    if not primaries_only:
+        return np.ones(len(i), dtype=bool)
+    if is_secondary is None:
+        return is_primary[i] | is_primary[j]
+    return (is_primary[i] & is_secondary[j]) | (is_primary[j] & is_secondary[i])
+
+
 def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray,
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
-                is_primary: np.ndarray, primaries_only: bool, d0: float) -> Emitted:
-    """Reference implementation of the sweep: scipy KD-tree per sample time."""
+                is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
+                is_secondary: np.ndarray | None = None) -> Emitted:
+    """Reference implementation of the sweep: scipy KD-tree per sample time, then conditions (1) and (2)."""
     from scipy.spatial import cKDTree
 
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
+    quad = 0.5 * (h / 2) ** 2
     out: list[Emitted] = []
     for k, t in enumerate(t_samples):
         pos, vel, ok = interpolate_all(float(t), t0, step, offset, count, kr, kv, active)
@@ -123,9 +157,12 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, of
             continue
         a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
         i, j = np.minimum(a, b), np.maximum(a, b)
-        if primaries_only:
-            keep = is_primary[i] | is_primary[j]
-            i, j = i[keep], j[keep]
+        keep = pair_allowed(i, j, is_primary, is_secondary, primaries_only)
+        i, j = i[keep], j[keep]
+        rho, rdot = radial_terms(pos, vel)
+        radial = (np.abs(rho[i] - rho[j]) - np.abs(rdot[i] - rdot[j]) * (h / 2)
+                  <= d0 + eps[i] + eps[j] + quad * (radial_accel[i] + radial_accel[j]))
+        i, j = i[radial], j[radial]
         dr = pos[j] - pos[i]
         dv = vel[j] - vel[i]
         vv = (dv * dv).sum(axis=1)
@@ -151,8 +188,8 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
     return (key * -7046029254386353131) >> shift & ((1 << (64 - shift)) - 1)
 
 
-def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary, primaries_only,
-                  d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover - compiled
+def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, active, is_primary,
+                  is_secondary, restrict, d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
     n = step.shape[0]
     # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
     # object, refreshed only when the samples enter a new interval): the per-step pass then streams
@@ -162,17 +199,21 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
     seg_ok = np.zeros(n, dtype=np.bool_)
     pos = np.empty((n, 3))
     vel = np.empty((n, 3))
+    rho = np.full(n, np.inf)
+    rdot = np.empty(n)
+    wrad = np.empty(n)
     valid = np.zeros(n, dtype=np.bool_)
     cell = np.empty((n, 3), dtype=np.int64)
-    # bucket-ordered copies, so that scanning a bucket reads contiguous memory
-    sp = np.empty((n, 3))
-    sv = np.empty((n, 3))
-    sc = np.empty((n, 3), dtype=np.int64)
-    sid = np.empty(n, dtype=np.int64)
-    seps = np.empty(n)
-    sprim = np.zeros(n, dtype=np.bool_)
+    # Objects in order of radius, kept from step to step: radii change little per step, so an insertion
+    # sort restores the order in about linear time. Filling buckets in this order leaves every bucket
+    # sorted by radius, and condition (2) becomes a binary search plus a short scan.
+    rorder = np.arange(n)
+    # Bucket-ordered copies, one 128-byte row per object (position, velocity, rho', radial pad, eps,
+    # cell, index, role bits): placing an object and reading a neighbour each touch two cache lines
+    # instead of one line in each of a dozen arrays. Radii stay in their own array for the searches.
+    srow = np.empty((n, 16))
+    srho = np.empty(n)
     fast = np.zeros(n, dtype=np.bool_)
-    sfast = np.zeros(n, dtype=np.bool_)
     m = 1
     bits = 0
     # A table no larger than the object count (int32): it stays in cache; a few more collisions cost
@@ -188,6 +229,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
     cnt = 0
     overflow = False
     half = 0.5 * h
+    quad = 0.5 * half * half
     eps_max = 0.0
     for i in range(n):
         if active[i] and eps[i] > eps_max:
@@ -197,6 +239,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
         vmax2 = 0.0
         for i in range(n):
             valid[i] = False
+            rho[i] = np.inf
             if not active[i]:
                 continue
             hh = step[i]
@@ -227,23 +270,46 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
             s = x - jj
             inv = 1.0 / hh
             vv = 0.0
+            rr = 0.0
+            rv = 0.0
             for c in range(3):
                 c0 = coef[i, c]
                 c1 = coef[i, 3 + c]
                 c2 = coef[i, 6 + c]
                 c3 = coef[i, 9 + c]
-                pos[i, c] = c0 + s * (c1 + s * (c2 + s * c3))
+                p = c0 + s * (c1 + s * (c2 + s * c3))
                 w = (c1 + s * (2.0 * c2 + 3.0 * s * c3)) * inv
+                pos[i, c] = p
                 vel[i, c] = w
                 vv += w * w
+                rr += p * p
+                rv += p * w
             valid[i] = True
+            r_ = math.sqrt(rr)
+            rho[i] = r_
+            rdot[i] = rv / r_ if r_ > 0.0 else 0.0
             if vv > vmax2:
                 vmax2 = vv
-        # The few objects faster than V_SPLIT (eccentric orbits near perigee) would set the cell size
-        # for everyone. Cells are sized for the others; fast objects search a 3x3x3 block instead,
+        # insertion sort of rorder by rho (invalid objects have rho = inf and sink to the end); the first
+        # step sorts from scratch
+        if k == 0:
+            rorder = np.argsort(rho)
+        for q in range(1, n):
+            x_id = rorder[q]
+            x_r = rho[x_id]
+            p_ = q - 1
+            while p_ >= 0 and rho[rorder[p_]] > x_r:
+                rorder[p_ + 1] = rorder[p_]
+                p_ -= 1
+            rorder[p_ + 1] = x_id
+        # Lateral: the few objects faster than V_SPLIT (eccentric orbits near perigee) would set the cell
+        # size for everyone. Cells are sized for the others; fast objects search a 3x3x3 block instead,
         # which covers their larger radius as long as it is at most twice the slow one.
         vslow2 = 0.0
         nfast = 0
+        wsum = 0.0
+        nvalid = 0
+        wmax = 0.0
         for i in range(n):
             if valid[i]:
                 w2 = vel[i, 0] * vel[i, 0] + vel[i, 1] * vel[i, 1] + vel[i, 2] * vel[i, 2]
@@ -254,17 +320,30 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                     fast[i] = False
                     if w2 > vslow2:
                         vslow2 = w2
+                # radial reach: a pair meeting (2) has |rho_i - rho_j| <= d0 + w_i + w_j
+                wr = eps[i] + abs(rdot[i]) * half + quad * radial_accel[i]
+                wrad[i] = wr
+                wsum += wr
+                nvalid += 1
+                if wr > wmax:
+                    wmax = wr
         r_fast = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vmax2) * half
         radius = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vslow2) * half
         if nfast == 0 or r_fast > 2.0 * radius:
             radius = r_fast
             for i in range(n):
                 fast[i] = False
+        # "Narrow" objects (w <= w_s, not fast) search radii within d0 + w + w_s and only for narrow
+        # partners; "wide" ones (eccentric orbits away from the apsides, large bounds, fast) search
+        # within d0 + w + w_max for everyone.
+        w_s = 3.0 * wsum / nvalid if nvalid else 0.0
+        if w_s > wmax:
+            w_s = wmax
         size = 2.0 * radius
         inv_size = 1.0 / size
         r2 = radius * radius
         rf2 = r_fast * r_fast
-        # counting sort of objects into hash buckets of their cells
+        # counting sort of objects into hash buckets of their cells, in order of radius
         for b in range(m):
             bfill[b] = 0
         for i in range(n):
@@ -281,41 +360,74 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
             acc += bfill[b]
             bfill[b] = bstart[b]
         bstart[m] = acc
-        for i in range(n):
-            if valid[i]:
-                q = bfill[bkey[i]]
-                bfill[bkey[i]] += 1
-                sid[q] = i
-                seps[q] = eps[i]
-                sprim[q] = is_primary[i]
-                sfast[q] = fast[i]
-                for c in range(3):
-                    sp[q, c] = pos[i, c]
-                    sv[q, c] = vel[i, c]
-                    sc[q, c] = cell[i, c]
-        # neighbour search: slow objects in the 2x2x2 block of cells nearest to them, fast ones in the
-        # 3x3x3 block around their cell. A pair with a fast member is examined from the fast side only.
+        for q in range(n):
+            i = rorder[q]
+            if not valid[i]:
+                break
+            kq = bfill[bkey[i]]
+            bfill[bkey[i]] += 1
+            srho[kq] = rho[i]
+            row = srow[kq]
+            for c in range(3):
+                row[c] = pos[i, c]
+                row[3 + c] = vel[i, c]
+                row[10 + c] = cell[i, c]
+            row[6] = rdot[i]
+            row[7] = eps[i] + quad * radial_accel[i]
+            row[8] = eps[i]
+            row[9] = i
+            # role bits: 1 primary, 2 secondary, 4 fast, 8 wide
+            bitsv = 0
+            if is_primary[i]:
+                bitsv += 1
+            if is_secondary[i]:
+                bitsv += 2
+            if fast[i]:
+                bitsv += 4
+            if fast[i] or wrad[i] > w_s:
+                bitsv += 8
+            row[13] = bitsv
+        # Neighbour search. Who examines a pair (exactly once):
+        #   narrow-narrow: the lower index (with roles: the primary; both primaries: the lower index);
+        #   wide-narrow:   the wide one;
+        #   wide-wide:     the laterally fast one if only one is, else the lower index.
         for a in range(acc):
-            i = sid[a]
-            fa = sfast[a]
-            if primaries_only and not sprim[a] and not fa:
+            ra_row = srow[a]
+            i = int(ra_row[9])
+            fl_a = int(ra_row[13])
+            pa = (fl_a & 1) != 0
+            sa = (fl_a & 2) != 0
+            fa = (fl_a & 4) != 0
+            wa = (fl_a & 8) != 0
+            if restrict and not pa and not wa:
                 continue
-            px = sp[a, 0]
-            py = sp[a, 1]
-            pz = sp[a, 2]
+            px = ra_row[0]
+            py = ra_row[1]
+            pz = ra_row[2]
+            vx = ra_row[3]
+            vy = ra_row[4]
+            vz = ra_row[5]
+            rdot_a = ra_row[6]
+            pad_a = ra_row[7]
+            eps_a = ra_row[8]
+            ra = srho[a]
+            cxa = int(ra_row[10])
+            cya = int(ra_row[11])
+            cza = int(ra_row[12])
             if fa:
-                lo_x, n_x, st_x = sc[a, 0] - 1, 3, 1
-                lo_y, n_y, st_y = sc[a, 1] - 1, 3, 1
-                lo_z, n_z, st_z = sc[a, 2] - 1, 3, 1
-                lim2 = rf2
+                lo_x, n_x, st_x = cxa - 1, 3, 1
+                lo_y, n_y, st_y = cya - 1, 3, 1
+                lo_z, n_z, st_z = cza - 1, 3, 1
             else:
-                lo_x, n_x = sc[a, 0], 2
-                lo_y, n_y = sc[a, 1], 2
-                lo_z, n_z = sc[a, 2], 2
-                st_x = -1 if px * inv_size - sc[a, 0] < 0.5 else 1
-                st_y = -1 if py * inv_size - sc[a, 1] < 0.5 else 1
-                st_z = -1 if pz * inv_size - sc[a, 2] < 0.5 else 1
-                lim2 = r2
+                lo_x, n_x = cxa, 2
+                lo_y, n_y = cya, 2
+                lo_z, n_z = cza, 2
+                st_x = -1 if px * inv_size - cxa < 0.5 else 1
+                st_y = -1 if py * inv_size - cya < 0.5 else 1
+                st_z = -1 if pz * inv_size - cza < 0.5 else 1
+            reach = d0 + wrad[i] + (wmax if wa else w_s)
+            r_lo = ra - reach
+            r_hi = ra + reach
             for da in range(n_x):
                 cx = lo_x + da * st_x
                 for db in range(n_y):
@@ -323,34 +435,50 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                     for dc in range(n_z):
                         cz = lo_z + dc * st_z
                         key = _hash(cx, cy, cz, shift)
-                        for b in range(bstart[key], bstart[key + 1]):
-                            j = sid[b]
+                        lo = bstart[key]
+                        end = bstart[key + 1]
+                        hi = end
+                        while lo < hi:  # first entry with radius >= r_lo
+                            mid = (lo + hi) >> 1
+                            if srho[mid] < r_lo:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        for b in range(lo, end):
+                            rb = srho[b]
+                            if rb > r_hi:
+                                break
+                            rbw = srow[b]
+                            if rbw[10] != cx or rbw[11] != cy or rbw[12] != cz:
+                                continue
+                            j = int(rbw[9])
                             if j == i:
                                 continue
-                            if fa:
-                                if sfast[b] and j < i:
-                                    continue
-                                if primaries_only and not (sprim[a] or sprim[b]):
-                                    continue
-                            else:
-                                if sfast[b]:
-                                    continue
-                                if primaries_only:
-                                    if sprim[b] and j < i:
+                            fl_b = int(rbw[13])
+                            fb = (fl_b & 4) != 0
+                            if wa:
+                                if (fl_b & 8) != 0:
+                                    if fa != fb:
+                                        if not fa:
+                                            continue
+                                    elif j < i:
                                         continue
-                                elif j < i:
-                                    continue
-                            if sc[b, 0] != cx or sc[b, 1] != cy or sc[b, 2] != cz:
+                            elif (fl_b & 8) != 0 or (j < i and ((fl_b & 1) != 0 or not restrict)):
                                 continue
-                            dx = sp[b, 0] - px
-                            dy = sp[b, 1] - py
-                            dz = sp[b, 2] - pz
+                            if restrict and not ((pa and (fl_b & 2) != 0) or ((fl_b & 1) != 0 and sa)):
+                                continue
+                            # condition (2)
+                            if abs(rb - ra) - abs(rbw[6] - rdot_a) * half > d0 + pad_a + rbw[7]:
+                                continue
+                            dx = rbw[0] - px
+                            dy = rbw[1] - py
+                            dz = rbw[2] - pz
                             d2 = dx * dx + dy * dy + dz * dz
-                            if d2 > lim2:
+                            if d2 > (rf2 if fa or fb else r2):
                                 continue
-                            ux = sv[b, 0] - sv[a, 0]
-                            uy = sv[b, 1] - sv[a, 1]
-                            uz = sv[b, 2] - sv[a, 2]
+                            ux = rbw[3] - vx
+                            uy = rbw[4] - vy
+                            uz = rbw[5] - vz
                             uu = ux * ux + uy * uy + uz * uz
                             g = dx * ux + dy * uy + dz * uz
                             tau = -g / uu if uu > 0.0 else 0.0
@@ -362,14 +490,18 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is
                             ey = dy + uy * tau
                             ez = dz + uz * tau
                             dmin = math.sqrt(ex * ex + ey * ey + ez * ez)
-                            if dmin > d0 + seps[a] + seps[b] + accel_pad:
+                            if dmin > d0 + eps_a + rbw[8] + accel_pad:
                                 continue
                             if cnt >= cap:
                                 overflow = True
                                 continue
                             # rows are stored as (lower, higher); g and tau do not change sign
-                            out_i[cnt] = i if i < j else j
-                            out_j[cnt] = j if i < j else i
+                            if i < j:
+                                out_i[cnt] = i
+                                out_j[cnt] = j
+                            else:
+                                out_i[cnt] = j
+                                out_j[cnt] = i
                             out_k[cnt] = k
                             out_f[cnt, 0] = dmin
                             out_f[cnt, 1] = tau
@@ -394,36 +526,57 @@ def _kernel():
 _hash = _hash_py
 
 
+def universal_radial_accel(count: int) -> np.ndarray:
+    """A bound on |rho''| that holds for any orbit above the Earth (km/s^2), for callers without elements.
+
+    rho'' = (|v|^2 - rho'^2)/rho + (r/rho).a <= v^2/rho + mu/rho^2 <= 0.033 km/s^2 for |v| <= 12 km/s (faster
+    knots are refused as implausible) and rho above the Earth's radius; 0.05 leaves room for the
+    interpolant's own acceleration error.
+    """
+    return np.full(count, 0.05)
+
+
 def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
           kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray, is_primary: np.ndarray,
-          primaries_only: bool, d0: float, *, use_numba: bool | None = None) -> Emitted:
-    """Every (pair, step) satisfying condition (1) of the module docstring.
+          primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
+          is_secondary: np.ndarray | None = None, use_numba: bool | None = None) -> Emitted:
+    """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
     ``offset``, ``count``, ``kr``, ``kv``: a :class:`~orbitwatch.kernels.interpolation.KnotTable`;
-    ``eps``: per-object bound (km); ``active``: objects to consider; ``is_primary`` with
-    ``primaries_only``: only pairs with at least one primary; ``d0``: screening distance (km).
+    ``eps``: per-object bound (km); ``radial_accel``: per-object bound on the interpolant's |rho''|
+    (km/s^2, :func:`~orbitwatch.kernels.interpolation.radial_accel_bound`; default: a bound valid for
+    any orbit); ``active``: objects to consider; with ``primaries_only``, only pairs with at least one
+    ``is_primary`` object, or, when ``is_secondary`` is given, only pairs of a primary and a secondary
+    (two primaries are paired only if one of them is also a secondary); ``d0``: screening distance (km).
     """
     if use_numba is None:
         use_numba = HAVE_NUMBA
+    n = len(step)
+    if radial_accel is None:
+        radial_accel = universal_radial_accel(n)
     if not use_numba:
         return sweep_numpy(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary,
-                           primaries_only, d0)
+                           primaries_only, d0, radial_accel, is_secondary)
     fn = _kernel()
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
-    cap = max(1024, 4 * len(step))
+    cap = max(1024, 4 * n)
+    secondary = np.ones(n, dtype=np.bool_) if is_secondary is None else is_secondary
+    primary = is_primary if primaries_only else np.ones(n, dtype=np.bool_)
     args = (np.ascontiguousarray(t_samples, dtype=np.float64), float(h), float(t0),
             np.ascontiguousarray(step, dtype=np.float64), np.ascontiguousarray(offset, dtype=np.int64),
             np.ascontiguousarray(count, dtype=np.int64), np.ascontiguousarray(kr, dtype=np.float64),
             np.ascontiguousarray(kv, dtype=np.float64), np.ascontiguousarray(eps, dtype=np.float64),
-            np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(is_primary, dtype=np.bool_),
-            bool(primaries_only), float(d0), accel_pad)
+            np.ascontiguousarray(radial_accel, dtype=np.float64),
+            np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(primary, dtype=np.bool_),
+            np.ascontiguousarray(secondary, dtype=np.bool_), bool(primaries_only), float(d0), accel_pad)
     while True:
         oi = np.empty(cap, dtype=np.int64)
         oj = np.empty(cap, dtype=np.int64)
         ok = np.empty(cap, dtype=np.int64)
         of = np.empty((cap, 4), dtype=np.float64)
-        n, overflow = fn(*args, oi, oj, ok, of)
+        n_out, overflow = fn(*args, oi, oj, ok, of)
         if not overflow:
-            return Emitted(oi[:n], oj[:n], ok[:n], of[:n, 0], of[:n, 1], of[:n, 2], of[:n, 3])
+            return Emitted(oi[:n_out], oj[:n_out], ok[:n_out], of[:n_out, 0], of[:n_out, 1], of[:n_out, 2],
+                           of[:n_out, 3])
         cap *= 4
