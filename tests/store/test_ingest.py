@@ -140,7 +140,9 @@ def test_latest_is_computed_after_the_releasability_filter(db_url):
     engine.dispose()
 
 
-def test_object_marking_widens_to_every_source_that_described_it(db_url):
+def test_object_rows_are_kept_per_marking_and_originating_nation(db_url):
+    """Two nations describing one object under different markings get a row each; neither row is widened
+    (a reader of one must not read the other's fields) and no reader may read both, so nothing is composed."""
     recs, _ = _records("\n".join(ISS_1))
     later, _ = _records("\n".join(ISS_2))
     engine = open_engine(db_url)
@@ -150,7 +152,13 @@ def test_object_marking_widens_to_every_source_that_described_it(db_url):
     ingest_records(engine, later, file="b", source="usa", nation="USA",
                    marking=Marking.parse("CONFIDENTIAL//REL TO USA, AUS"))
     with engine.connect() as c:
-        assert c.execute(select(space_objects.c.marking)).scalar_one() == "CONFIDENTIAL//REL TO USA, AUS, GBR"
+        rows = c.execute(select(space_objects.c.marking, space_objects.c.nation, space_objects.c.n_sources)
+                         .order_by(space_objects.c.row_id)).all()
+        assert [tuple(r) for r in rows] == [("SECRET//GBR EYES ONLY", "GBR", 1),
+                                            ("CONFIDENTIAL//REL TO USA, AUS", "USA", 1)]
+        assert get_object(c, 25544, where=_elsets_filter("GBR", 3)).marking == "SECRET//GBR EYES ONLY"
+        assert get_object(c, 25544, where=_elsets_filter("AUS", 2)).marking == "CONFIDENTIAL//REL TO USA, AUS"
+        assert get_object(c, 25544, where=_elsets_filter("FRA", 3)) is None
     engine.dispose()
 
 

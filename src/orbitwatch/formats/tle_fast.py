@@ -26,6 +26,8 @@ verification file, and by hypothesis on generated text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -34,7 +36,7 @@ from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet
 from orbitwatch.formats.tle import _ALPHA5_VALUE, _LINE1_START, _LINE2_START, parse_tle
 
-__all__ = ["COLUMNS", "read_tle_columns", "read_tle_fast"]
+__all__ = ["COLUMNS", "ElsetTable", "read_tle_columns", "read_tle_fast", "read_tle_table"]
 
 _UNIX0 = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_DAY = 86_400_000_000
@@ -95,8 +97,10 @@ _BITS[65:91] = _LETTER
 _ORDER = np.full(256, 9, dtype=np.int8)  # blanks, then a sign, then digits: the head of a number
 _ORDER[32], _ORDER[43], _ORDER[45] = 0, 1, 1
 _ORDER[48:58] = 2
-_DIGIT = np.zeros(256, dtype=np.float64)
+_DIGIT = np.zeros(256, dtype=np.uint8)  # digit values; anything else counts 0
 _DIGIT[48:58] = np.arange(10)
+_CHECK = _DIGIT.copy()  # what the checksum adds: digits, and 1 for a minus sign
+_CHECK[45] = 1
 _HEAD = _BLANK | _SIGN | _DIG
 
 
@@ -160,6 +164,10 @@ def _layout() -> tuple[np.ndarray, list[tuple[int, int]], dict[str, tuple[slice,
 _ALLOWED, _PAIRS, _SPANS = _layout()
 _PAIR_L = np.array([a for a, _ in _PAIRS])
 _PAIR_R = np.array([b for _, b in _PAIRS])
+# The digit columns of every field, most significant first (decimal points left out): a mantissa is
+# Horner's rule over them in int64, exact (at most 11 digits).
+_DIGIT_COLS = {name: [c for c, wt in zip(range(span.start, span.stop), weights, strict=True) if wt > 0]
+               for name, (span, weights) in _SPANS.items()}
 
 
 def _split_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -261,17 +269,140 @@ def _group(kind: np.ndarray, file: str | None, nlines: int
     return as_arr(names), as_arr(l1s), as_arr(l2s), errors
 
 
-def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1: np.ndarray,
-             name_idx: np.ndarray, text_lines: list[str], file: str | None
-             ) -> tuple[np.ndarray, list[ElementSet], dict[str, np.ndarray]]:
-    """Check and convert the records ``ev`` (indices into ``s1``/``s2``, the byte offsets of their two
-    lines). Returns the records that passed every check, their element sets and their columns."""
-    cols = np.arange(69)
+@dataclass(eq=False)
+class ElsetTable:
+    """Element sets as columns, for bulk loaders: no Python object per record.
+
+    Row ``k`` is the element set ``to_elsets()[k]`` with the same values bit for bit (``epoch_us`` is the
+    epoch in integer microseconds since 1970-01-01T00:00Z, exact). Numeric fields are numpy arrays;
+    text and optional integers are lists.
+    """
+
+    norad_id: np.ndarray  # int64
+    epoch_us: np.ndarray  # int64
+    mean_motion: np.ndarray
+    eccentricity: np.ndarray
+    inclination: np.ndarray
+    raan: np.ndarray
+    arg_perigee: np.ndarray
+    mean_anomaly: np.ndarray
+    bstar: np.ndarray
+    mean_motion_dot: np.ndarray
+    mean_motion_ddot: np.ndarray
+    ephemeris_type: np.ndarray  # int64
+    element_set_no: list
+    rev_at_epoch: list
+    classification_type: list
+    object_name: list
+    object_id: list
+    original: list
+    source_format: list
+    file: list
+    line: list
+
+    ARRAYS = ("norad_id", "epoch_us", "mean_motion", "eccentricity", "inclination", "raan", "arg_perigee",
+              "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot", "ephemeris_type")
+    LISTS = ("element_set_no", "rev_at_epoch", "classification_type", "object_name", "object_id", "original",
+             "source_format", "file", "line")
+
+    def __len__(self) -> int:
+        return len(self.norad_id)
+
+    @property
+    def epoch_unix(self) -> np.ndarray:
+        """Float seconds since 1970 UTC, equal to :attr:`ElementSet.epoch_unix` bit for bit."""
+        return self.epoch_us / 1e6
+
+    @classmethod
+    def empty(cls) -> ElsetTable:
+        return cls(**{n: np.empty(0, dtype=_dtype(n)) for n in cls.ARRAYS}, **{n: [] for n in cls.LISTS})
+
+    @classmethod
+    def from_elsets(cls, elsets: Sequence[ElementSet]) -> ElsetTable:
+        """The table of element sets from any reader (OMM, scalar TLE ...)."""
+        one_us = timedelta(microseconds=1)
+        cols: dict = {n: np.array([getattr(e, n) for e in elsets], dtype=_dtype(n))
+                      for n in cls.ARRAYS if n != "epoch_us"}
+        cols["epoch_us"] = np.array([(e.epoch - _UNIX0) // one_us for e in elsets], dtype=np.int64)
+        for n in cls.LISTS:
+            cols[n] = [getattr(e, n) for e in elsets]
+        return cls(**cols)
+
+    @classmethod
+    def concat(cls, parts: Sequence[ElsetTable]) -> ElsetTable:
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in cls.ARRAYS},
+                   **{n: _joined([getattr(p, n) for p in parts]) for n in cls.LISTS})
+
+    def take(self, order: np.ndarray) -> ElsetTable:
+        """Rows in the order of the integer index array ``order``."""
+        idx = order.tolist()
+        return ElsetTable(**{n: getattr(self, n)[order] for n in self.ARRAYS},
+                          **{n: [getattr(self, n)[i] for i in idx] for n in self.LISTS})
+
+    def to_elsets(self) -> list[ElementSet]:
+        td = timedelta
+        unix0 = _UNIX0
+        epochs = [unix0 + td(microseconds=x) for x in self.epoch_us.tolist()]
+        a = {n: getattr(self, n).tolist() for n in self.ARRAYS}
+        return list(map(ElementSet, a["norad_id"], epochs, a["mean_motion"], a["eccentricity"],
+                        a["inclination"], a["raan"], a["arg_perigee"], a["mean_anomaly"], a["bstar"],
+                        a["mean_motion_dot"], a["mean_motion_ddot"], self.object_name, self.object_id,
+                        self.classification_type, a["ephemeris_type"], self.element_set_no, self.rev_at_epoch,
+                        self.source_format, self.original, self.file, self.line))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The :data:`COLUMNS` arrays of :func:`read_tle_columns`."""
+        out = {n: getattr(self, n) for n in COLUMNS if n not in ("epoch_unix", "line")}
+        out["epoch_unix"] = self.epoch_unix
+        out["line"] = np.array([0 if v is None else v for v in self.line], dtype=np.int64)
+        return out
+
+
+def _joined(lists: Sequence[list]) -> list:
+    out: list = []
+    for part in lists:
+        out.extend(part)
+    return out
+
+
+def _dtype(name: str):
+    return np.int64 if name in ("norad_id", "epoch_us", "ephemeris_type") else np.float64
+
+
+@dataclass
+class _Text:
+    """The file as bytes, numpy buffer, text and lines, with each line's byte span and class."""
+
+    raw: bytes
+    buf: np.ndarray
+    text: str
+    lines: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    plain: np.ndarray
+    #: The text without the CRs that end lines (``rstrip("\\r\\n")`` of every line, joined by LF), and the
+    #: offset of each line in it; None when the bytes are not ASCII (offsets are then not characters).
+    lf_text: str | None
+    lf_starts: np.ndarray
+
+
+def _convert(t: _Text, i1: np.ndarray, i2: np.ndarray, ev: np.ndarray, name_idx: np.ndarray,
+             file: str | None) -> tuple[np.ndarray, ElsetTable]:
+    """Check and convert the records ``ev`` (indices into ``i1``/``i2``, the line indices of their two
+    lines). Returns the records that passed every check and their table."""
+    buf = t.buf
+    s1, s2 = t.starts[i1[ev]], t.starts[i2[ev]]
+    # Gather both 69-column lines of every record: rows of a sliding-window view (one memcpy a row).
+    win = np.lib.stride_tricks.sliding_window_view(buf, 69)
     w = np.empty((len(ev), 138), dtype=np.uint8)
-    w[:, :69] = buf[s1[ev, None] + cols]
-    w[:, 69:] = buf[s2[ev, None] + cols]
+    w[:, :69] = win[s1]
+    w[:, 69:] = win[s2]
     # One pass for the layout: every column holds a class its position allows ...
-    ok = ((_BITS[w] & _ALLOWED) != 0).all(1)
+    ok = np.all(_BITS[w] & _ALLOWED, axis=1)
     # ... number heads are blanks, at most one sign, then digits ...
     order = _ORDER[w[:, _PAIR_L]]
     after = _ORDER[w[:, _PAIR_R]]
@@ -280,16 +411,22 @@ def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1
     ok &= (w[:, 0] == 49) & (w[:, 69] == 50) & _CLS_OK[w[:, 7]]
     des_blank = (w[:, 9:17] == 32).all(1)
     ok &= des_blank | ((w[:, 9:14] >= 48) & (w[:, 9:14] <= 57)).all(1)
-    # Digit values once; mantissas and checksum digit sums from them are exact (integers < 2**53).
-    digit = _DIGIT[w]
-    minus = w == 45
+    # Checksums: digits plus one per minus sign, modulo 10, against column 69 of each line.
+    check = _CHECK[w]
     for c0 in (0, 69):
-        total = digit[:, c0:c0 + 68].sum(1).astype(np.int64) + minus[:, c0:c0 + 68].sum(1)
+        total = check[:, c0:c0 + 68].sum(1, dtype=np.int64)
         ok &= total % 10 == w[:, c0 + 68].astype(np.int64) - 48
+    # Digit values by column (transposed: each column contiguous), mantissas by Horner's rule.
+    digit = _DIGIT[w].T
+    minus = w == 45
 
     def col(name: str) -> np.ndarray:
-        span, weights = _SPANS[name]
-        return (digit[:, span] * weights).sum(1)
+        cols = _DIGIT_COLS[name]
+        v = digit[cols[0]].astype(np.int64)
+        for c in cols[1:]:
+            v *= 10
+            v += digit[c]
+        return v.astype(np.float64)
 
     def fixed(name: str, head: slice, k: int) -> np.ndarray:
         v = col(name) / _INV_POW10_DIV[k]  # mantissa / 10**k: the correctly rounded decimal
@@ -333,7 +470,6 @@ def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1
     rev_int = w[:, 136] != 32
     ok &= (day >= 1.0) & (day < 367.0) & (inc >= 0.0) & (inc <= 180.0) & (raan >= 0.0) & (raan <= 360.0) \
         & (argp >= 0.0) & (argp <= 360.0) & (ma >= 0.0) & (ma <= 360.0) & (mm > 0.0)
-    cls = w[:, 7]
 
     # Epoch: datetime(year, 1, 1) + timedelta(days=day - 1.0) with CPython's rounding (modf, then
     # round-half-even of the microseconds).
@@ -346,19 +482,14 @@ def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1
     good = ev[ok]
     sel = np.flatnonzero(ok)
     m = len(sel)
-    # Text built by array operations: "line1\nline2" of every record, and canonical designators
-    # (``YYNNNPPP`` with the piece left-aligned) as "YYYY-NNNPPP"; other designators are built below by
-    # the scalar rule.
     d1 = w[sel]
-    pair = np.empty((m, 139), dtype=np.uint8)
-    pair[:, :69] = d1[:, :69]
-    pair[:, 69] = 10
-    pair[:, 70:] = d1[:, 69:]
-    pair_text = pair.view("S139").ravel().astype("U139").tolist()
+    a1 = s1[sel]
+    # Designators: canonical ones (``YYNNNPPP``, piece left-aligned) become "YYYY-NNNPPP" by array
+    # operations and one decode; others by the scalar rule below.
     blank_des = des_blank[sel]
     piece = d1[:, 14:17] != 32
     canon = ~blank_des & (np.diff(piece.astype(np.int8), axis=1) <= 0).all(1)
-    oid = np.zeros((m, 11), dtype=np.uint8)
+    oid = np.zeros((m, 12), dtype=np.uint8)
     launch_yy = (d1[:, 9].astype(np.int64) - 48) * 10 + (d1[:, 10].astype(np.int64) - 48)
     cent = np.where(launch_yy >= 57, 19, 20)  # the designator's own 1957 pivot
     oid[:, 0] = 48 + cent // 10
@@ -367,37 +498,75 @@ def _convert(buf: np.ndarray, s1: np.ndarray, s2: np.ndarray, ev: np.ndarray, i1
     oid[:, 4] = 45
     oid[:, 5:8] = d1[:, 11:14]
     oid[:, 8:11] = np.where(piece, d1[:, 14:17], 0)
-    oid_text = oid.view("S11").ravel().astype("U11").tolist()
+    oid[:, 11] = 10
+    oid_text: list = oid.tobytes().replace(b"\x00", b"").decode("ascii").split("\n")[:m]
+    raw = t.raw
     for r in np.flatnonzero(~canon).tolist():
         if blank_des[r]:
             oid_text[r] = None
         else:
-            d = pair_text[r][9:17].strip()
+            a = int(a1[r])
+            d = raw[a + 9:a + 17].decode("ascii").strip()
             yy2 = int(d[:2])
             oid_text[r] = f"{1900 + yy2 if yy2 >= 57 else 2000 + yy2}-{d[2:5]}{d[5:]}"
-    lines_out = (i1[good] + 1).tolist()
-    names: list[str | None] = [None if j < 0 else (t[2:].strip() if t.startswith("0 ") else t.strip())
-                               for j in name_idx[good].tolist()
-                               for t in (text_lines[j].rstrip("\r\n") if j >= 0 else "",)]  # _name_of
-    cls_b = cls[sel]
-    cls_text = np.where(cls_b == 32, 85, cls_b).astype(np.uint8).view("S1").astype("U1").tolist()
-    esn_v = np.where(esn_int[sel], esn[sel], None).tolist()
-    rev_v = np.where(rev_int[sel], rev[sel], None).tolist()
-    td = timedelta
-    unix0 = _UNIX0
-    epochs = [unix0 + td(microseconds=x) for x in epoch_us[sel].tolist()]
-    originals = [t if n is None else f"0 {n}\n{t}" for n, t in zip(names, pair_text, strict=True)]
-    m_ = len(sel)
-    built = list(map(ElementSet, norad1[sel].tolist(), epochs, mm[sel].tolist(), ecc[sel].tolist(),
-                     inc[sel].tolist(), raan[sel].tolist(), argp[sel].tolist(), ma[sel].tolist(),
-                     bstar[sel].tolist(), ndot[sel].tolist(), nddot[sel].tolist(), names, oid_text,
-                     cls_text, eph[sel].tolist(), esn_v, rev_v, ["tle"] * m_, originals, [file] * m_,
-                     lines_out))
-    columns = {"norad_id": norad1[sel], "epoch_unix": epoch_us[sel] / 1e6, "mean_motion": mm[sel],
-               "eccentricity": ecc[sel], "inclination": inc[sel], "raan": raan[sel], "arg_perigee": argp[sel],
-               "mean_anomaly": ma[sel], "bstar": bstar[sel], "mean_motion_dot": ndot[sel],
-               "mean_motion_ddot": nddot[sel], "line": i1[good] + 1}
-    return good, built, columns
+    cls_b = d1[:, 7]
+    if (cls_b == 85).all():
+        cls_text = ["U"] * m
+    else:
+        cls_text = list(np.where(cls_b == 32, 85, cls_b).astype(np.uint8).tobytes().decode("ascii"))
+    esn_s, rev_s = esn_int[sel], rev_int[sel]
+    esn_v = esn[sel].tolist() if esn_s.all() else np.where(esn_s, esn[sel], None).tolist()
+    rev_v = rev[sel].tolist() if rev_s.all() else np.where(rev_s, rev[sel], None).tolist()
+    table = ElsetTable(
+        norad_id=norad1[sel], epoch_us=epoch_us[sel], mean_motion=mm[sel], eccentricity=ecc[sel],
+        inclination=inc[sel], raan=raan[sel], arg_perigee=argp[sel], mean_anomaly=ma[sel], bstar=bstar[sel],
+        mean_motion_dot=ndot[sel], mean_motion_ddot=nddot[sel], ephemeris_type=eph[sel],
+        element_set_no=esn_v, rev_at_epoch=rev_v, classification_type=cls_text, object_name=[],
+        object_id=oid_text, original=[], source_format=["tle"] * m, file=[file] * m,
+        line=(i1[good] + 1).tolist())
+    return good, table
+
+
+def _names_and_originals(t: _Text, jn: np.ndarray, l1: np.ndarray, l2: np.ndarray) -> tuple[list, list]:
+    """Name (:func:`read_tle`'s rule) and original text ("0 NAME\\nline 1\\nline 2", each element line cut
+    to its 69 columns) of vectorised records (name line ``jn``, -1 for none; element lines ``l1``, ``l2``).
+
+    In a plain 3LE file both are slices of the LF text, taken by one list comprehension each; records
+    spelled otherwise (bare or padded names, longer lines, non-ASCII files) are patched by the scalar rule.
+    """
+    buf, starts, ends = t.buf, t.starts, t.ends
+    m = len(jn)
+    has = jn >= 0
+    j = np.maximum(jn, 0)
+    ns, ne = starts[j], ends[j]
+    a1, a2 = starts[l1], starts[l2]
+    last = len(buf) - 1
+    # "0 NAME": plain, no blank after "0 " and none at the end, so text[2:].strip() is a slice.
+    simple = (has & t.plain[j] & (ne - ns >= 3) & (buf[ns] == 48) & (buf[np.minimum(ns + 1, last)] == 32)
+              & (buf[np.minimum(ns + 2, last)] != 32) & (buf[np.maximum(ne - 1, 0)] != 32))
+    # Element lines exactly 69 columns and the record's lines back to back once line-ending CRs are
+    # dropped: the original is one slice of the LF text.
+    ls = t.lf_starts
+    n0, b1, b2 = ls[j], ls[l1], ls[l2]
+    n1 = n0 + (ne - ns)
+    one_slice = ((ends[l1] == a1 + 69) & (ends[l2] == a2 + 69) & (b1 + 70 == b2)
+                 & np.where(has, simple & (n1 + 1 == b1), True))
+    text, lines = t.lf_text, t.lines
+    if text is None:  # character offsets are not byte offsets: the scalar rule for every record
+        text = ""
+        simple[:] = False
+        one_slice[:] = False
+    names: list = [text[x:y] for x, y in zip((n0 + 2).tolist(), n1.tolist(), strict=True)]
+    originals: list = [text[x:y] for x, y in zip(np.where(has, n0, b1).tolist(), (b2 + 69).tolist(), strict=True)]
+    for r in np.flatnonzero(~simple).tolist():
+        names[r] = _name_of(lines[jn[r]].rstrip("\r\n")) if has[r] else None
+    raw = t.raw
+    for r in np.flatnonzero(~one_slice).tolist():
+        x, y = int(a1[r]), int(a2[r])
+        pair = raw[x:x + 69].decode("ascii") + "\n" + raw[y:y + 69].decode("ascii")
+        originals[r] = pair if names[r] is None else f"0 {names[r]}\n{pair}"
+    assert len(names) == len(originals) == m
+    return names, originals
 
 
 #: Numeric columns :func:`read_tle_columns` returns, aligned with the element sets (same values, bit for bit).
@@ -413,8 +582,8 @@ def read_tle_fast(data: bytes | str, *, file: str | None = None
     errors. ``data`` as bytes is decoded as UTF-8 (undecodable bytes replaced; only name lines may hold
     non-ASCII text in a valid file). Units and conventions are those of :class:`ElementSet`.
     """
-    elsets, errors, _ = read_tle_columns(data, file=file)
-    return elsets, errors
+    table, errors = read_tle_table(data, file=file)
+    return table.to_elsets(), errors
 
 
 def read_tle_columns(data: bytes | str, *, file: str | None = None
@@ -424,6 +593,37 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
     ``columns[name][k]`` equals ``getattr(elsets[k], name)`` exactly for every name in :data:`COLUMNS`
     (``epoch_unix`` is :attr:`ElementSet.epoch_unix`, float seconds since 1970 UTC; ``norad_id`` and
     ``line`` are int64): bulk loaders can use them without touching the objects.
+    """
+    table, errors = read_tle_table(data, file=file)
+    return table.to_elsets(), errors, table.columns()
+
+
+def _lf_text(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[str | None, np.ndarray]:
+    """The text with line-ending CRs dropped, and where each line starts in it (see :class:`_Text`)."""
+    if not raw.isascii():
+        return None, starts
+    nl = np.empty(len(starts), dtype=np.int64)
+    nl[:-1] = starts[1:] - 1
+    nl[-1] = len(raw)  # the sentinel newline
+    dropped = nl - ends  # CRs cut from each line
+    if not dropped.any():
+        return raw.decode("ascii"), starts
+    keep = np.ones(len(raw), dtype=bool)
+    runs = np.flatnonzero(dropped)
+    for j in runs[dropped[runs] > 1].tolist():  # CRCRLF and worse: rare
+        keep[ends[j]:nl[j]] = False
+    one = runs[dropped[runs] == 1]
+    keep[ends[one]] = False
+    shift = np.zeros(len(starts), dtype=np.int64)
+    np.cumsum(dropped[:-1], out=shift[1:])
+    return buf[:-1][keep].tobytes().decode("ascii"), starts - shift
+
+
+def read_tle_table(data: bytes | str, *, file: str | None = None) -> tuple[ElsetTable, list[RecordError]]:
+    """:func:`read_tle_fast` as an :class:`ElsetTable` (columns, file order) and the errors.
+
+    The bulk path of ingest: no Python object is made per record, except the strings a database row
+    holds anyway (name, designator, original text).
     """
     if isinstance(data, str):
         text = data
@@ -438,11 +638,11 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
     kind, rlen, plain = _classify(buf, starts, ends, text_lines)
     name_idx, i1, i2, errors = _group(kind, file, len(text_lines))
     nrec = len(i1)
-    out: list[ElementSet | None] = [None] * nrec
     if nrec == 0:
         errors.sort(key=lambda e: e[0])
-        return [], [e for _, e in errors], _empty_columns()
+        return ElsetTable.empty(), [e for _, e in errors]
 
+    t = _Text(raw, buf, text, text_lines, starts, ends, plain, *_lf_text(raw, buf, starts, ends))
     s1, s2 = starts[i1], starts[i2]
     # A record is vectorisable when both lines are plain and exactly 69 columns long once the
     # strict reader has cut what follows a blank after column 69.
@@ -452,42 +652,32 @@ def read_tle_columns(data: bytes | str, *, file: str | None = None
         after = buf[np.minimum(s + 69, len(buf) - 1)]
         elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
     ev = np.flatnonzero(elig)
-    parts: list[tuple[np.ndarray, list[ElementSet], dict[str, np.ndarray]]] = []
-    for a in range(0, len(ev), _CHUNK):  # chunks: small temporaries that stay in cache
-        parts.append(_convert(buf, s1, s2, ev[a:a + _CHUNK], i1, name_idx, text_lines, file))
+    parts = [_convert(t, i1, i2, ev[a:a + _CHUNK], name_idx, file)  # chunks: temporaries stay in cache
+             for a in range(0, len(ev), _CHUNK)]
     good = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
-    m_ = len(good)
-    if m_ == nrec:
-        out = [es for p in parts for es in p[1]]
-    else:
-        for p in parts:
-            for r, es in zip(p[0].tolist(), p[1], strict=True):
-                out[r] = es
-    fast_cols = ({name: np.concatenate([p[2][name] for p in parts]) for name in COLUMNS} if parts
-                 else _empty_columns())
+    table = ElsetTable.concat([p[1] for p in parts])
+    table.object_name, table.original = _names_and_originals(t, name_idx[good], i1[good], i2[good])
+    if len(good) == nrec:
+        errors.sort(key=lambda e: e[0])
+        return table, [e for _, e in errors]
 
     # Everything else: the strict scalar reader, which yields the element set or the exact error.
     done = np.zeros(nrec, dtype=bool)
     done[good] = True
+    scalar_idx: list[int] = []
+    scalar_sets: list[ElementSet] = []
     for r in np.flatnonzero(~done).tolist():
         j1, j2, jn = int(i1[r]), int(i2[r]), int(name_idx[r])
         name = _name_of(text_lines[jn].rstrip("\r\n")) if jn >= 0 else None
         try:
-            out[r] = parse_tle(text_lines[j1].rstrip("\r\n"), text_lines[j2].rstrip("\r\n"), name,
-                               file=file, line=j1 + 1)
+            scalar_sets.append(parse_tle(text_lines[j1].rstrip("\r\n"), text_lines[j2].rstrip("\r\n"), name,
+                                         file=file, line=j1 + 1))
+            scalar_idx.append(r)
         except ValidationError as exc:
             errors.append((j2, RecordError.from_exc(exc)))
     errors.sort(key=lambda e: e[0])
-    elsets = [e for e in out if e is not None]
-    if len(elsets) == m_:
-        return elsets, [e for _, e in errors], fast_cols
-    # Some records came from the scalar reader: take their numbers from the objects, in file order.
-    columns = {name: np.array([getattr(e, name) for e in elsets],
-                              dtype=np.int64 if name in ("norad_id", "line") else np.float64)
-               for name in COLUMNS}
-    return elsets, [e for _, e in errors], columns
-
-
-def _empty_columns() -> dict[str, np.ndarray]:
-    return {name: np.empty(0, dtype=np.int64 if name in ("norad_id", "line") else np.float64)
-            for name in COLUMNS}
+    if scalar_sets:
+        table = ElsetTable.concat([table, ElsetTable.from_elsets(scalar_sets)])
+        order = np.argsort(np.concatenate([good, np.asarray(scalar_idx, dtype=np.int64)]), kind="stable")
+        table = table.take(order)
+    return table, [e for _, e in errors]

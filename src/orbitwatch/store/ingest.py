@@ -2,35 +2,52 @@
 
 * One database transaction per input file: a crash (even ``kill -9``) leaves either the whole file or
   none of it; SQLite's WAL and PostgreSQL's MVCC make the commit atomic.
-* Idempotent: an element set is identified by its object and a digest of its epoch and elements, so
-  ingesting the same file twice (or the same set from two sources) adds nothing the second time.
+* Idempotent: an element set is identified by its object, epoch, a digest of its elements and its
+  marking, so ingesting the same file twice adds nothing the second time.
 * Partial batches: good records load, each bad one is reported with file, line, field and reason.
   ``strict=True`` makes a file all-or-nothing.
-* Bulk paths: SQLite ``executemany`` of positional tuples, PostgreSQL ``COPY`` into a temporary table;
-  the ORM is not used here because it costs more per row than parsing does.
+* Object rows are kept per (marking, originating nation): a source's SATCAT fields are readable exactly
+  by whoever may read that source's records, never by the union of everyone who described the object.
+  Readers who may read several descriptions of an object get one composed row (see
+  :func:`refresh_object_views`).
+
+Bulk paths, column-wise from :class:`~orbitwatch.formats.tle_fast.ElsetTable` (numpy for the arithmetic,
+no Python object per record beyond the values a row holds): SQLite ``executemany`` of positional tuples
+with the batch's constants written into the statement; PostgreSQL binary ``COPY`` straight into the
+table after dropping the sets it already holds (a concurrent duplicate falls back to
+``INSERT ... ON CONFLICT DO NOTHING``). The ORM is not used here: it costs more per row than parsing.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from orbitwatch.errors import RecordError, ValidationError
-from orbitwatch.formats.records import (
-    ElementSet,
-    SatcatRecord,
-    owner_trigraph,
-    regime_of,
+from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph, regime_of
+from orbitwatch.formats.tle_fast import ElsetTable
+from orbitwatch.markings import (
+    DATA_MODES,
+    DEFAULT_SCHEME,
+    NATIONS,
+    TLP_LEVELS,
+    Marking,
+    nation_bit,
+    nations_from_mask,
 )
-from orbitwatch.markings import Marking
-from orbitwatch.store.base import marking_from_row, marking_values
-from orbitwatch.store.schema import ingest_batches, space_objects
+from orbitwatch.store.base import marking_values
+from orbitwatch.store.schema import element_sets, ingest_batches, space_objects
 
 _WGS72_MU = 398600.8
 _EARTH_RADIUS_KM = 6378.135
@@ -43,16 +60,21 @@ ELSET_COLUMNS = (
     "file_line", "original", "digest", "marking", "class_rank", "rel_mask", "data_mode", "tlp", "orgs",
 )
 
+#: The descriptive fields of an object row (what SATCAT files carry; element sets give the first two and
+#: ``regime``).
 SATCAT_FIELDS = (
     "object_id", "name", "object_type", "owner", "owner_nation", "launch_date", "launch_site",
     "decay_date", "period_min", "inclination", "apogee_km", "perigee_km", "regime", "rcs_m2", "rcs_size",
     "mass_kg", "hbr_m", "ops_status",
 )
+_MARKING_KEYS = ("marking", "class_rank", "rel_mask", "data_mode", "tlp", "orgs")
+_CHUNK = 20_000  # rows per executemany call / progress report
 
 
 @dataclass
 class IngestReport:
-    """What an ingest did. ``ok`` is False when anything was rejected."""
+    """What an ingest did. ``ok`` is False when anything was rejected. ``stages`` holds seconds per step
+    (read, rows, element_sets, objects, views, commit) for benchmarks; it is not part of :meth:`as_dict`."""
 
     accepted: int = 0
     duplicates: int = 0
@@ -61,6 +83,7 @@ class IngestReport:
     errors: list[RecordError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +97,8 @@ class IngestReport:
         self.errors.extend(other.errors)
         self.files.extend(other.files)
         self.seconds += other.seconds
+        for k, v in other.stages.items():
+            self.stages[k] = self.stages.get(k, 0.0) + v
 
     def as_dict(self) -> dict:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected,
@@ -97,15 +122,20 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "aut
 
     report = IngestReport()
     for path in paths:
+        t0 = time.perf_counter()
         try:
-            result = read_path(path, fmt=fmt)
+            result = read_path(path, fmt=fmt, tle_table=True)
         except ValidationError as exc:
             err = RecordError(exc.file or str(path), exc.line, exc.field, exc.reason)
             report.add(IngestReport(rejected=1, errors=[err], files=[str(path)]))
             continue
-        report.add(ingest_records(engine, result.records, result.errors, file=str(path),
-                                  fmt=result.format, source=source, nation=nation, marking=marking,
-                                  strict=strict, user=user, on_batch=on_batch, progress=progress))
+        read_s = time.perf_counter() - t0
+        one = _ingest(engine, result.table, result.records, result.errors, file=str(path), fmt=result.format,
+                      source=source, nation=nation, marking=marking, strict=strict, user=user,
+                      on_batch=on_batch, progress=progress)
+        one.stages = {"read": read_s, **one.stages}
+        one.seconds += read_s
+        report.add(one)
     return report
 
 
@@ -116,21 +146,44 @@ def ingest_bytes(engine: Engine, data: bytes, name: str, *, fmt: str = "auto", s
     from orbitwatch.formats import read_bytes
 
     try:
-        result = read_bytes(data, name, fmt=fmt)
+        result = read_bytes(data, name, fmt=fmt, tle_table=True)
     except ValidationError as exc:
         return IngestReport(rejected=1, errors=[RecordError(exc.file or name, exc.line, exc.field,
                                                             exc.reason)], files=[name])
-    return ingest_records(engine, result.records, result.errors, file=name, fmt=result.format,
-                          source=source, nation=nation, marking=marking, strict=strict, user=user,
-                          on_batch=on_batch)
+    return _ingest(engine, result.table, result.records, result.errors, file=name, fmt=result.format,
+                   source=source, nation=nation, marking=marking, strict=strict, user=user, on_batch=on_batch)
 
 
-def ingest_records(engine: Engine, records: Sequence[ElementSet | SatcatRecord],
+def ingest_records(engine: Engine, records: Sequence[ElementSet | SatcatRecord] | ElsetTable,
                    errors: Sequence[RecordError] = (), *, file: str | None = None, fmt: str | None = None,
                    source: str = "unknown", nation: str | None = None, marking: Marking | None = None,
                    strict: bool = False, user: str | None = None, on_batch: BatchHook | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
-    """Store parsed records in one transaction and report what happened."""
+    """Store parsed records (element sets, SATCAT records, or an :class:`ElsetTable`) in one transaction."""
+    if isinstance(records, ElsetTable):
+        return _ingest(engine, records, [], errors, file=file, fmt=fmt, source=source, nation=nation,
+                       marking=marking, strict=strict, user=user, on_batch=on_batch, progress=progress)
+    return _ingest(engine, None, records, errors, file=file, fmt=fmt, source=source, nation=nation,
+                   marking=marking, strict=strict, user=user, on_batch=on_batch, progress=progress)
+
+
+@contextmanager
+def _no_gc():
+    """Bulk work allocates hundreds of thousands of values that are all alive until the batch commits:
+    the cyclic collector would walk them again and again for nothing (there are no cycles to find)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _ingest(engine: Engine, table: ElsetTable | None, records: Sequence[ElementSet | SatcatRecord],
+            errors: Sequence[RecordError], *, file: str | None, fmt: str | None, source: str,
+            nation: str | None, marking: Marking | None, strict: bool, user: str | None,
+            on_batch: BatchHook | None, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
     t0 = time.perf_counter()
     marking = marking or Marking()
     if nation is not None:
@@ -139,165 +192,288 @@ def ingest_records(engine: Engine, records: Sequence[ElementSet | SatcatRecord],
     if strict and errors:
         report.seconds = time.perf_counter() - t0
         return report  # all-or-nothing: nothing written
-    elsets = [r for r in records if isinstance(r, ElementSet)]
-    satcat = [r for r in records if isinstance(r, SatcatRecord)]
-    now = time.time()
-    mvals = marking_values(marking)
-    with engine.begin() as conn:
-        batch_id = conn.execute(insert(ingest_batches).values(
-            file=file, format=fmt, source=source, nation=nation, user=user, started_at=now,
-            **mvals)).inserted_primary_key[0]
-        if elsets:
-            inserted = _insert_elsets(conn, elsets, batch_id=batch_id, source=source, nation=nation,
-                                      marking=marking, now=now, progress=progress)
-            report.accepted += inserted
-            report.duplicates += len(elsets) - inserted
-            report.objects_updated += _touch_objects_from_elsets(conn, elsets, marking, source, nation, now)
-        if satcat:
-            report.accepted += len(satcat)
-            report.objects_updated += _upsert_satcat(conn, satcat, marking, source, nation, now)
-        conn.execute(update(ingest_batches).where(ingest_batches.c.id == batch_id).values(
-            finished_at=time.time(), accepted=report.accepted, duplicates=report.duplicates,
-            rejected=report.rejected))
-        if on_batch is not None:
-            on_batch(conn, {"batch_id": batch_id, "file": file, "format": fmt, "source": source,
-                            "nation": nation, "user": user, "marking": str(marking),
-                            **report.as_dict()})
+    stages = report.stages
+    with _no_gc():
+        if records:
+            elsets = [r for r in records if isinstance(r, ElementSet)]
+            satcat = [r for r in records if isinstance(r, SatcatRecord)]
+            if elsets:
+                table = ElsetTable.concat([table, ElsetTable.from_elsets(elsets)] if table is not None and len(table)
+                                          else [ElsetTable.from_elsets(elsets)])
+        else:
+            satcat = []
+        if table is not None and not len(table):
+            table = None
+        now = time.time()
+        mv = marking_values(marking)
+        t = time.perf_counter()
+        cols = _elset_columns(table, mv["marking"]) if table is not None else None
+        stages["rows"] = time.perf_counter() - t
+        with engine.begin() as conn:
+            t = time.perf_counter()
+            batch_id = conn.execute(insert(ingest_batches).values(
+                file=file, format=fmt, source=source, nation=nation, user=user, started_at=now,
+                **mv)).inserted_primary_key[0]
+            touched: set[int] = set()
+            if cols is not None:
+                consts = {"source": source, "nation": nation, "batch_id": batch_id, "ingested_at": now, **mv}
+                inserted = _insert_elsets(conn, cols, consts, progress)
+                report.accepted += inserted
+                report.duplicates += len(cols["norad_id"]) - inserted
+                stages["element_sets"] = time.perf_counter() - t
+                t = time.perf_counter()
+                report.objects_updated += _objects_from_elsets(conn, table, marking, source, nation, now, touched)
+            if satcat:
+                report.accepted += len(satcat)
+                report.objects_updated += _objects_from_satcat(conn, satcat, marking, source, nation, now,
+                                                               touched)
+            stages["objects"] = time.perf_counter() - t
+            t = time.perf_counter()
+            _refresh_views_after_write(conn, touched, marking, nation)
+            conn.execute(update(ingest_batches).where(ingest_batches.c.id == batch_id).values(
+                finished_at=time.time(), accepted=report.accepted, duplicates=report.duplicates,
+                rejected=report.rejected))
+            if on_batch is not None:
+                on_batch(conn, {"batch_id": batch_id, "file": file, "format": fmt, "source": source,
+                                "nation": nation, "user": user, "marking": str(marking),
+                                **report.as_dict()})
+            stages["views"] = time.perf_counter() - t
+            t = time.perf_counter()
+        stages["commit"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - t0
     return report
 
 
+# ------------------------------------------------------------------------------------------ element sets
 _DIGEST_LAYOUT = struct.Struct("<qd8d")
+_DIGEST_FIELDS = ("mean_motion", "eccentricity", "inclination", "raan", "arg_perigee", "mean_anomaly", "bstar",
+                  "mean_motion_dot")
 
 
-def elset_digest(es: ElementSet, marking_text: str = "") -> str:
+def elset_digest(es: ElementSet, marking_text: str = "") -> bytes:
     """Identity of an element set: object, epoch, the mean elements (bit-exact) *and its marking*.
 
     The marking is part of the identity so that a nation uploading a set another nation holds under a
     narrower marking gets its own copy, and is never told "duplicate" about a record it may not read.
+    BLAKE2b-128 of the packed values and the marking text (16 bytes; the hex form is what earlier
+    versions stored).
     """
-    packed = _DIGEST_LAYOUT.pack(es.norad_id, es.epoch_unix, es.mean_motion, es.eccentricity,
-                                 es.inclination, es.raan, es.arg_perigee, es.mean_anomaly, es.bstar,
-                                 es.mean_motion_dot)
-    return hashlib.blake2b(packed + marking_text.encode(), digest_size=16).hexdigest()
+    packed = _DIGEST_LAYOUT.pack(es.norad_id, es.epoch_unix, *(getattr(es, f) for f in _DIGEST_FIELDS))
+    return hashlib.blake2b(packed + marking_text.encode(), digest_size=16).digest()
 
 
-def _elset_rows(elsets: Sequence[ElementSet], *, batch_id: int, source: str, nation: str | None,
-                marking: Marking, now: float) -> list[tuple]:
-    """Positional rows in ELSET_COLUMNS order, built column-wise (numpy where it pays)."""
-    import numpy as np
+def _digests(t: ElsetTable, epoch_ts: np.ndarray, marking_text: str) -> list[bytes]:
+    """:func:`elset_digest` of every row: the records packed side by side by numpy, one hash call each."""
+    mark = marking_text.encode()
+    layout = np.dtype([("n", "<i8"), ("t", "<f8"), ("e", "<f8", (8,)), ("m", f"S{max(len(mark), 1)}")])
+    packed = np.empty(len(t), dtype=layout)
+    packed["n"] = t.norad_id
+    packed["t"] = epoch_ts
+    packed["e"] = np.column_stack([getattr(t, f) for f in _DIGEST_FIELDS])
+    packed["m"] = mark
+    size = _DIGEST_LAYOUT.size + len(mark)  # an empty marking text would leave one pad byte out
+    data = memoryview(packed.tobytes())
+    step = layout.itemsize
+    b2 = hashlib.blake2b
+    return [b2(data[i:i + size], digest_size=16).digest() for i in range(0, len(data), step)]
 
-    mv = marking_values(marking)
-    count = len(elsets)
-    ts = np.fromiter((e.epoch_unix for e in elsets), float, count)
-    iso = np.datetime_as_string(np.round(ts * 1e6).astype("datetime64[us]"), unit="us")
-    n_rev = np.fromiter((e.mean_motion for e in elsets), float, count)
-    ecc = np.fromiter((e.eccentricity for e in elsets), float, count)
-    n = n_rev * (2.0 * np.pi / 86400.0)
+
+_REGIME_NAMES = np.array(["LEO", "MEO", "GEO", "HEO"], dtype=object)
+
+
+def _regimes(mean_motion: np.ndarray, ecc: np.ndarray) -> np.ndarray:
+    """:func:`regime_of` over arrays (same branches, in the same order)."""
+    n, e = mean_motion, ecc
+    code = np.where(e >= 0.25, 3, np.where(n >= 11.25, 0, np.where((n >= 0.9) & (n <= 1.1) & (e < 0.01), 2,
+                                                                    np.where(n > 1.1, 1, np.where(e >= 0.01, 3, 2)))))
+    return _REGIME_NAMES[code]
+
+
+def _elset_columns(t: ElsetTable, marking_text: str) -> dict[str, list]:
+    """The per-row values of ``element_sets`` (everything but the batch's constants), as lists, in the
+    index's order (object, epoch): the B-tree then appends instead of inserting at random."""
+    norad, eus = t.norad_id, t.epoch_us
+    if len(norad) > 1 and not (np.all(norad[1:] >= norad[:-1])
+                               and np.all((norad[1:] > norad[:-1]) | (eus[1:] >= eus[:-1]))):
+        t = t.take(np.lexsort((eus, norad)))
+    ts = t.epoch_unix
+    n = t.mean_motion * (2.0 * np.pi / 86400.0)
     sma = np.cbrt(_WGS72_MU / (n * n))
-    perigee = sma * (1.0 - ecc) - _EARTH_RADIUS_KM
-    apogee = sma * (1.0 + ecc) - _EARTH_RADIUS_KM
-    regimes = [regime_of(a, b) for a, b in zip(n_rev.tolist(), ecc.tolist(), strict=True)]
-    digests = [elset_digest(e, mv["marking"]) for e in elsets]
-    const = (source, nation)
-    tail = (mv["marking"], mv["class_rank"], mv["rel_mask"], mv["data_mode"], mv["tlp"], mv["orgs"])
-    return [
-        (e.norad_id, t, i, e.mean_motion, e.eccentricity, e.inclination, e.raan, e.arg_perigee,
-         e.mean_anomaly, e.bstar, e.mean_motion_dot, e.mean_motion_ddot, e.classification_type,
-         e.ephemeris_type, e.element_set_no, e.rev_at_epoch, e.object_name, e.object_id, a, p, q, rg,
-         *const, e.source_format, batch_id, now, e.line, e.original, d, *tail)
-        for e, t, i, a, p, q, rg, d in zip(elsets, ts.tolist(), iso.tolist(), sma.tolist(), perigee.tolist(),
-                                            apogee.tolist(), regimes, digests, strict=True)
-    ]
+    ecc = t.eccentricity
+    fmt = t.source_format
+    out: dict[str, list] = {
+        "norad_id": t.norad_id.tolist(), "epoch_ts": ts.tolist(),
+        "epoch": np.datetime_as_string(t.epoch_us.astype("datetime64[us]"), unit="us").tolist(),
+        "mean_motion": t.mean_motion.tolist(), "eccentricity": ecc.tolist(), "inclination": t.inclination.tolist(),
+        "raan": t.raan.tolist(), "arg_perigee": t.arg_perigee.tolist(), "mean_anomaly": t.mean_anomaly.tolist(),
+        "bstar": t.bstar.tolist(), "mean_motion_dot": t.mean_motion_dot.tolist(),
+        "mean_motion_ddot": t.mean_motion_ddot.tolist(), "classification_type": t.classification_type,
+        "ephemeris_type": t.ephemeris_type.tolist(), "element_set_no": t.element_set_no,
+        "rev_at_epoch": t.rev_at_epoch, "object_name": t.object_name, "object_id": t.object_id,
+        "semi_major_axis_km": sma.tolist(), "perigee_km": (sma * (1.0 - ecc) - _EARTH_RADIUS_KM).tolist(),
+        "apogee_km": (sma * (1.0 + ecc) - _EARTH_RADIUS_KM).tolist(),
+        "regime": _regimes(t.mean_motion, ecc).tolist(),
+        "source_format": fmt,
+        "file_line": t.line, "original": t.original, "digest": _digests(t, ts, marking_text),
+    }
+    return out
 
 
-def _insert_elsets(conn: Connection, elsets: Sequence[ElementSet], *, batch_id: int, source: str,
-                   nation: str | None, marking: Marking, now: float,
+def _insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
                    progress: Callable[[str, int, int], None] | None) -> int:
-    rows = _elset_rows(elsets, batch_id=batch_id, source=source, nation=nation, marking=marking, now=now)
-    rows.sort(key=lambda r: (r[0], r[1]))  # index order: B-tree appends instead of random inserts
-    cols = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return _copy_insert(conn, "element_sets", rows, ELSET_COLUMNS,
-                            conflict="ON CONFLICT (norad_id, epoch_ts, digest) DO NOTHING", progress=progress)
-    marks = ", ".join("?" for _ in ELSET_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        return _pg_insert_elsets(conn, cols, consts, progress)
+    return _sqlite_insert_elsets(conn, cols, consts, progress)
+
+
+def _sql_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal, or None when it is better bound (text with NUL, odd floats)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if np.isfinite(value) else None
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _sqlite_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
+                          progress: Callable[[str, int, int], None] | None) -> int:
+    """``INSERT OR IGNORE`` (the unique index makes re-ingest a no-op) with the batch's constants written
+    into the statement: binding the same ten values 26,000 times is a tenth of the insert."""
+    fmt = cols["source_format"]
+    if fmt and fmt.count(fmt[0]) == len(fmt):
+        consts = {**consts, "source_format": fmt[0]}
+    literal = {k: lit for k, v in consts.items() if (lit := _sql_literal(v)) is not None}
+    bound = [c for c in ELSET_COLUMNS if c not in literal]
+    values = [literal.get(c, "?") for c in ELSET_COLUMNS]
+    n = len(cols["norad_id"])
+    lists = [cols[c] if c in cols else repeat(consts[c], n) for c in bound]
+    rows = list(zip(*lists, strict=False))  # constants are endless repeats
+    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
+    sql = f"INSERT OR IGNORE INTO element_sets ({names}) VALUES ({', '.join(values)})"
     raw = conn.connection.driver_connection
     cur = raw.cursor()
     before = raw.total_changes
-    chunk = 20000
-    for i in range(0, len(rows), chunk):
-        cur.executemany(f"INSERT OR IGNORE INTO element_sets ({cols}) VALUES ({marks})", rows[i:i + chunk])
+    for i in range(0, n, _CHUNK):
+        cur.executemany(sql, rows[i:i + _CHUNK])
         if progress:
-            progress("insert", min(i + chunk, len(rows)), len(rows))
+            progress("insert", min(i + _CHUNK, n), n)
+    cur.close()
     return raw.total_changes - before
 
 
-def _copy_insert(conn: Connection, table: str, rows: list[tuple], columns: Sequence[str],
-                 conflict: str, progress: Callable[[str, int, int], None] | None = None) -> int:
-    """PostgreSQL bulk path: COPY into a temporary table, then one INSERT ... SELECT."""
+_PG_TYPES = {"INTEGER": "int4", "BIGINT": "int8", "FLOAT": "float8", "DOUBLE PRECISION": "float8", "TEXT": "text",
+             "VARCHAR": "text", "BYTEA": "bytea"}
+
+
+def _pg_types(table, columns: Sequence[str], dialect) -> list[str]:
+    out = []
+    for c in columns:
+        ddl = table.c[c].type.compile(dialect=dialect).split("(")[0].upper()
+        out.append(_PG_TYPES[ddl])
+    return out
+
+
+def _pg_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
+                      progress: Callable[[str, int, int], None] | None) -> int:
+    """Binary COPY straight into ``element_sets`` of the sets it does not hold yet.
+
+    Sets already stored are found first (one index probe per set); a concurrent ingest of the same sets
+    between that check and the COPY makes the COPY fail on the unique index, and the batch then takes the
+    slow path (COPY into a temporary table, ``INSERT ... ON CONFLICT DO NOTHING``) from a savepoint.
+    """
+    import psycopg
+
     raw = conn.connection.driver_connection
-    cols = ", ".join(f'"{c}"' for c in columns)
+    n = len(cols["norad_id"])
+    keep = _pg_new_rows(raw, cols)
+    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
+    types = _pg_types(element_sets, ELSET_COLUMNS, conn.dialect)
+    lists = [cols[c] if c in cols else repeat(consts[c], n) for c in ELSET_COLUMNS]
+    rows: Iterable[tuple] = zip(*lists, strict=False)  # constants are endless repeats
+    if keep is not None:
+        rows = (r for r, k in zip(rows, keep, strict=True) if k)
+        n_new = int(sum(keep))
+    else:
+        rows = list(rows)
+        n_new = n
+    rows = list(rows)
     with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE _ow_load (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-        with cur.copy(f"COPY _ow_load ({cols}) FROM STDIN") as copy:
-            for i, row in enumerate(rows, start=1):
-                copy.write_row(row)
-                if progress and i % 20000 == 0:
-                    progress("copy", i, len(rows))
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _ow_load {conflict}")
-        inserted = cur.rowcount
-        cur.execute("DROP TABLE _ow_load")
-    return inserted
+        cur.execute("SAVEPOINT ow_copy")
+        try:
+            _pg_copy(cur, f"COPY element_sets ({names}) FROM STDIN (FORMAT BINARY)", types, rows, progress)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT ow_copy")
+            cur.execute("CREATE TEMPORARY TABLE _ow_load (LIKE element_sets INCLUDING DEFAULTS) ON COMMIT DROP")
+            _pg_copy(cur, f"COPY _ow_load ({names}) FROM STDIN (FORMAT BINARY)", types, rows, progress)
+            cur.execute(f"INSERT INTO element_sets ({names}) SELECT {names} FROM _ow_load "
+                        "ON CONFLICT (norad_id, epoch_ts, digest) DO NOTHING")
+            n_new = cur.rowcount
+            cur.execute("DROP TABLE _ow_load")
+        else:
+            cur.execute("RELEASE SAVEPOINT ow_copy")
+    return n_new
 
 
-_MARKING_KEYS = ("marking", "class_rank", "rel_mask", "data_mode", "tlp", "orgs")
+def _pg_copy(cur, sql: str, types: list[str], rows: list[tuple],
+             progress: Callable[[str, int, int], None] | None) -> None:
+    with cur.copy(sql) as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        for i, row in enumerate(rows, start=1):
+            write(row)
+            if progress and i % _CHUNK == 0:
+                progress("copy", i, len(rows))
 
 
-def _touch_objects_from_elsets(conn: Connection, elsets: Sequence[ElementSet], marking: Marking,
-                               source: str, nation: str | None, now: float) -> int:
-    """Create object rows for objects first seen in element sets; widen their marking if needed."""
-    latest: dict[int, ElementSet] = {}
-    for e in elsets:
-        cur = latest.get(e.norad_id)
-        if cur is None or e.epoch > cur.epoch:
-            latest[e.norad_id] = e
-    # Only objects that are new, whose regime changed, or whose marking must widen need a write: a
-    # re-ingest of a known catalogue (the daily case) then touches no object row at all.
-    mv = marking_values(marking)
-    known = _known_objects(conn, sorted(latest))
-    pending = []
-    for k in sorted(latest):
-        e = latest[k]
-        regime = regime_of(e.mean_motion, e.eccentricity)
-        old = known.get(k)
-        if old is not None and old[0] == regime and (old[1] | mv["rel_mask"]) == old[1] \
-                and min(old[2], mv["class_rank"]) == old[2]:
-            continue
-        pending.append((k, e, regime))
-    tail = tuple(mv[k] for k in _MARKING_KEYS)
-    columns = ("norad_id", "object_id", "name", "regime", "source", "nation", "updated_at", *_MARKING_KEYS)
-    rows = [(k, e.object_id, e.object_name, regime, source, nation, now, *tail) for k, e, regime in pending]
-    return _upsert_objects(conn, columns, rows, marking, only_missing_fields=("object_id", "name"),
-                           always=("regime",))
+def _pg_new_rows(raw, cols: dict[str, list]) -> list[bool] | None:
+    """Which rows are new (not stored, not repeated earlier in the batch); None when all are."""
+    norad, ts, dig = cols["norad_id"], cols["epoch_ts"], cols["digest"]
+    with raw.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM element_sets)")
+        empty = not cur.fetchone()[0]
+        stored: set = set()
+        if not empty:
+            # LATERAL: one probe of the unique index per set, whatever the planner thinks of the array.
+            cur.execute("SELECT u.n, u.t, x.digest FROM unnest(%s::int4[], %s::float8[]) AS u(n, t) "
+                        "CROSS JOIN LATERAL (SELECT e.digest FROM element_sets e "
+                        "WHERE e.norad_id = u.n AND e.epoch_ts = u.t) AS x", (norad, ts))
+            stored = {(a, b, bytes(c)) for a, b, c in cur.fetchall()}
+    keys = list(zip(norad, ts, dig, strict=True))
+    if not stored and len(set(keys)) == len(keys):
+        return None
+    seen = stored
+    keep = []
+    for k in keys:
+        keep.append(k not in seen)
+        seen.add(k)
+    return keep
 
 
-def _known_objects(conn: Connection, norad_ids: list[int]) -> dict[int, tuple[str | None, int, int]]:
-    """regime, rel_mask and class_rank of the objects that already exist, in one pass over the table."""
-    if not norad_ids:
-        return {}
-    so = space_objects
-    q = select(so.c.norad_id, so.c.regime, so.c.rel_mask, so.c.class_rank)
-    lo, hi = norad_ids[0], norad_ids[-1]
-    wanted = set(norad_ids)
-    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(q.where(so.c.norad_id.between(lo, hi)))
-            if r[0] in wanted}
+# ----------------------------------------------------------------------------------------------- objects
+def _objects_from_elsets(conn: Connection, t: ElsetTable, marking: Marking, source: str, nation: str | None,
+                         now: float, touched: set[int]) -> int:
+    """Describe the batch's objects under its marking: designator and name (where the description has
+    none yet) and the regime of the newest set of each object in the batch."""
+    norad, eus = t.norad_id, t.epoch_us
+    order = np.lexsort((-np.arange(len(norad)), eus, norad))  # newest epoch last; of equal ones, the first
+    ns = norad[order]
+    last = order[np.r_[ns[1:] != ns[:-1], True]]
+    regimes = _regimes(t.mean_motion[last], t.eccentricity[last]).tolist()
+    ids = norad[last].tolist()
+    rows = [(k, t.object_id[i], t.object_name[i], rg) for k, i, rg in zip(ids, last.tolist(), regimes, strict=True)]
+    touched.update(ids)
+    return _write_descriptions(conn, ("object_id", "name", "regime"), rows, marking, source, nation, now,
+                               fill_only=("object_id", "name"))
 
 
-def _upsert_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: Marking, source: str,
-                   nation: str | None, now: float) -> int:
-    mv = marking_values(marking)
-    tail = tuple(mv[k] for k in _MARKING_KEYS)
+def _objects_from_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: Marking, source: str,
+                         nation: str | None, now: float, touched: set[int]) -> int:
     by_id: dict[int, tuple] = {}
     for r in records:
         regime = None
@@ -308,58 +484,203 @@ def _upsert_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: M
                 ra, rp = r.apogee_km + _EARTH_RADIUS_KM, r.perigee_km + _EARTH_RADIUS_KM
                 ecc = (ra - rp) / (ra + rp)
             regime = regime_of(mean_motion, ecc)
-        # The last description of an object in a file wins (PostgreSQL refuses two updates of a row).
+        # The last description of an object in a file wins.
         by_id[r.norad_id] = (r.norad_id, r.object_id, r.object_name, r.object_type, r.owner,
                              owner_trigraph(r.owner), r.launch_date, r.launch_site, r.decay_date,
                              r.period_min, r.inclination, r.apogee_km, r.perigee_km, regime, r.rcs_m2,
-                             r.rcs_size, r.mass_kg, r.hbr_m, r.ops_status, source, nation, now, *tail)
-    columns = ("norad_id", *SATCAT_FIELDS, "source", "nation", "updated_at", *_MARKING_KEYS)
-    return _upsert_objects(conn, columns, [by_id[k] for k in sorted(by_id)], marking,
-                           only_missing_fields=(), always=SATCAT_FIELDS)
+                             r.rcs_size, r.mass_kg, r.hbr_m, r.ops_status)
+    touched.update(by_id)
+    return _write_descriptions(conn, SATCAT_FIELDS, [by_id[k] for k in sorted(by_id)], marking, source, nation,
+                               now, fill_only=())
 
 
-def _upsert_objects(conn: Connection, columns: Sequence[str], rows: list[tuple], marking: Marking, *,
-                    only_missing_fields: Sequence[str], always: Sequence[str]) -> int:
-    """Insert or update object rows in bulk (rows sorted by NORAD id, one per object).
+def _same_group(so, marking_text: str, nation: str | None):
+    """Base rows of one (marking, originating nation) group: the rows an ingest under them may write."""
+    return (so.c.n_sources == 1) & (so.c.marking == marking_text) & so.c.nation.is_not_distinct_from(nation)
 
-    ``always`` fields take the new value when it is not null; ``only_missing_fields`` fill gaps only.
-    An object's marking is widened to the union of releasabilities (and the lowest classification) of
-    the sources that described it: whoever may read any of its records already knows it exists.
-    """
+
+def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking: Marking,
+                        source: str, nation: str | None, now: float, *, fill_only: Sequence[str]) -> int:
+    """Insert or update the batch's object descriptions (rows ``(norad_id, *fields)``, one per object) in
+    the base rows of its (marking, nation) group. Fields in ``fill_only`` only fill gaps; the others take
+    the new value when it is not null. Returns how many rows were written."""
     if not rows:
         return 0
-    pg = conn.dialect.name == "postgresql"
-    least = "LEAST" if pg else "MIN"
-    sets = [f'"{f}" = COALESCE(excluded."{f}", space_objects."{f}")' for f in always]
-    sets += [f'"{f}" = COALESCE(space_objects."{f}", excluded."{f}")' for f in only_missing_fields]
-    widened = (f"(space_objects.rel_mask | excluded.rel_mask) <> space_objects.rel_mask OR "
-               f"{least}(space_objects.class_rank, excluded.class_rank) <> space_objects.class_rank")
-    sets += ["rel_mask = space_objects.rel_mask | excluded.rel_mask",
-             f"class_rank = {least}(space_objects.class_rank, excluded.class_rank)",
-             # SET expressions see the old row: blank the banner text where the marking widened, and
-             # rewrite just those rows afterwards (the text needs Python's marking formatter).
-             f"marking = CASE WHEN {widened} THEN '' ELSE space_objects.marking END",
-             "updated_at = excluded.updated_at"]
-    conflict = f"ON CONFLICT (norad_id) DO UPDATE SET {', '.join(sets)}"
-    if pg:
-        _copy_insert(conn, "space_objects", rows, columns, conflict=conflict)
-    else:
-        cols = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join("?" for _ in columns)
-        cur = conn.connection.driver_connection.cursor()
-        cur.executemany(f"INSERT INTO space_objects ({cols}) VALUES ({marks}) {conflict}", rows)
-    _refresh_object_marking_text(conn)
-    return len(rows)
-
-
-def _refresh_object_marking_text(conn: Connection) -> None:
-    """Rewrite the banner text of objects whose marking the upsert widened (blanked by the upsert)."""
+    mv = marking_values(marking)
     so = space_objects
-    changed = [{"k": row.norad_id, "m": str(marking_from_row(row))}
-               for row in conn.execute(select(so.c.norad_id, so.c.class_rank, so.c.rel_mask, so.c.data_mode,
-                                              so.c.tlp, so.c.orgs).where(so.c.marking == ""))]
-    if changed:
-        from sqlalchemy import bindparam
+    pg = conn.dialect.name == "postgresql"
+    group_exists = conn.execute(select(so.c.row_id).where(_same_group(so, mv["marking"], nation)).limit(1)).first()
+    insert_cols = ("norad_id", *fields, "source", "nation", "updated_at", *_MARKING_KEYS, "n_sources", "multi")
+    tail = (source, nation, now, *(mv[k] for k in _MARKING_KEYS), 1, 0)
+    if group_exists is None:  # first description under this marking: plain inserts
+        full = [(*r, *tail) for r in rows]
+        if pg:
+            with conn.connection.driver_connection.cursor() as cur:
+                _pg_copy(cur, f"COPY space_objects ({_names(insert_cols)}) FROM STDIN (FORMAT BINARY)",
+                         _pg_types(so, insert_cols, conn.dialect), full, None)
+        else:
+            cur = conn.connection.driver_connection.cursor()
+            cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES "
+                            f"({', '.join('?' * len(insert_cols))})", full)
+            cur.close()
+        return len(rows)
+    # Otherwise stage the batch, match it to existing rows, update what changed, insert the rest.
+    stage_cols = ("norad_id", *fields)
+    col_types = {c: so.c[c].type.compile(dialect=conn.dialect) for c in fields}
+    ddl = ", ".join(f'"{c}" {col_types[c]}' for c in fields)
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        if pg:
+            cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, row_id int8, {ddl}) "
+                        "ON COMMIT DROP")
+            _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
+                     _pg_types(so, stage_cols, conn.dialect), rows, None)
+            distinct, ph = "IS DISTINCT FROM", "%s"
+            nation_match = "so.nation IS NOT DISTINCT FROM %s"
+        else:
+            cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id INTEGER PRIMARY KEY, row_id INTEGER, {ddl})")
+            cur.executemany(f"INSERT INTO _ow_objects ({_names(stage_cols)}) VALUES "
+                            f"({', '.join('?' * len(stage_cols))})", rows)
+            distinct, ph = "IS NOT", "?"
+            nation_match = "so.nation IS ?"
+        cur.execute(f"UPDATE _ow_objects SET row_id = (SELECT max(so.row_id) FROM space_objects so "
+                    f"WHERE so.norad_id = _ow_objects.norad_id AND so.n_sources = 1 AND so.marking = {ph} "
+                    f"AND {nation_match})", (mv["marking"], nation))
+        sets, changed = [], []
+        for f in fields:
+            q = f'"{f}"'
+            if f in fill_only:
+                sets.append(f"{q} = COALESCE(space_objects.{q}, t.{q})")
+                changed.append(f"(space_objects.{q} IS NULL AND t.{q} IS NOT NULL)")
+            else:
+                sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
+                changed.append(f"(t.{q} IS NOT NULL AND t.{q} {distinct} space_objects.{q})")
+        cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = {ph} FROM _ow_objects t "
+                    f"WHERE space_objects.row_id = t.row_id AND ({' OR '.join(changed)})", (now,))
+        written = cur.rowcount
+        cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT {_names(stage_cols)}, "
+                    f"{', '.join([ph] * len(tail))} FROM _ow_objects WHERE row_id IS NULL", tail)
+        written += cur.rowcount
+        cur.execute("DROP TABLE _ow_objects")
+    finally:
+        cur.close()
+    return written
 
-        conn.execute(update(so).where(so.c.norad_id == bindparam("k")).values(marking=bindparam("m")),
-                     changed)
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+# ----------------------------------------------------------------------------------- composed object rows
+def _refresh_views_after_write(conn: Connection, touched: set[int], marking: Marking, nation: str | None) -> None:
+    """Recompute the composed rows of the objects this batch described that have descriptions under
+    other markings (or from other nations). Nothing to do, and one cheap query to know it, when every
+    description in the store is in the batch's group (the usual single-source catalogue)."""
+    if not touched:
+        return
+    so = space_objects
+    other = conn.execute(select(so.c.row_id).where(so.c.n_sources == 1,
+                                                   ~_same_group(so, str(marking), nation)).limit(1)).first()
+    if other is None:
+        return
+    multi = conn.execute(select(so.c.norad_id).where(so.c.n_sources == 1).group_by(so.c.norad_id)
+                         .having(func.count() > 1)).scalars().all()
+    refresh_object_views(conn, sorted(touched.intersection(multi)))
+
+
+def refresh_object_views(conn: Connection, norad_ids: Sequence[int]) -> int:
+    """Rebuild the composed rows of these objects from their base rows (one per marking and nation).
+
+    Call after anything that changes base rows other than ingest (a release widening a marking). Returns
+    the number of composed rows written.
+    """
+    so = space_objects
+    ids = sorted(set(norad_ids))
+    written = 0
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        base = conn.execute(select(so).where(so.c.norad_id.in_(chunk), so.c.n_sources == 1)
+                            .order_by(so.c.norad_id, so.c.row_id)).mappings().all()
+        conn.execute(delete(so).where(so.c.norad_id.in_(chunk), so.c.n_sources > 1))
+        by_object: dict[int, list] = {}
+        for r in base:
+            by_object.setdefault(r["norad_id"], []).append(r)
+        views = [v for rows in by_object.values() if len(rows) > 1 for v in compose_views(rows)]
+        if views:
+            conn.execute(insert(so), views)
+            written += len(views)
+        multi_ids = [k for k, rows in by_object.items() if len(rows) > 1]
+        if multi_ids:
+            conn.execute(update(so).where(so.c.norad_id.in_(multi_ids), so.c.multi == 0).values(multi=1))
+    return written
+
+
+_PARTNER_TLPS = ("AMBER", "AMBER+STRICT", "RED")
+
+
+def _reader_sets(rows: Sequence[Any]) -> set[frozenset[int]]:
+    """The distinct sets of descriptions (indices into ``rows``) that one kind of reader may read together:
+    every partner nation at every clearance that makes a difference, every partner organisation named
+    in a marking and one that is not, anonymous readers, and the node's own unrestricted callers.
+
+    These mirror :func:`orbitwatch.sharing.authz.readable_by` (and :func:`orbitwatch.markings.can_read`).
+    If that rule changed without this, readers would see a less complete view, never more than they may.
+    """
+    sets: set[frozenset[int]] = {frozenset(range(len(rows)))}
+    ranks = sorted({r["class_rank"] for r in rows})
+    for n in NATIONS:
+        bit = nation_bit(n)
+        for rank in ranks:
+            sets.add(frozenset(i for i, r in enumerate(rows) if r["rel_mask"] & bit and r["class_rank"] <= rank))
+    orgs = {o for r in rows for o in (r["orgs"] or "").split(",") if o}
+    for org in [*sorted(orgs), None]:
+        sets.add(frozenset(i for i, r in enumerate(rows) if r["class_rank"] == 0 and (
+            r["tlp"] in ("CLEAR", "GREEN")
+            or (r["tlp"] in _PARTNER_TLPS and org is not None and org in (r["orgs"] or "").split(",")))))
+    sets.add(frozenset(i for i, r in enumerate(rows) if r["class_rank"] == 0 and r["tlp"] == "CLEAR"))
+    return {s for s in sets if len(s) > 1}
+
+
+def _combined_marking(rows: Sequence[Any]) -> dict | None:
+    """Marking values of a row composed from ``rows``: readable only by whoever may read every one of
+    them (highest classification, common releasability, strictest data mode and TLP, organisations named
+    by all the TLP:AMBER/RED ones). None when no partner nation is common to all."""
+    rel = -1
+    for r in rows:
+        rel &= r["rel_mask"]
+    if rel <= 0:
+        return None
+    rank = max(r["class_rank"] for r in rows)
+    mode = max((r["data_mode"] for r in rows), key=DATA_MODES.index)
+    tlps = [r["tlp"] for r in rows]
+    tlp = None if any(t is None for t in tlps) else max(tlps, key=TLP_LEVELS.index)
+    named = [frozenset(o for o in (r["orgs"] or "").split(",") if o) for r in rows if r["tlp"] in _PARTNER_TLPS]
+    orgs = frozenset.intersection(*named) if named else frozenset()
+    m = Marking(DEFAULT_SCHEME.levels[rank], nations_from_mask(rel), mode, tlp, orgs)
+    return marking_values(m)
+
+
+def compose_views(rows: Sequence[Any]) -> list[dict]:
+    """Composed rows of one object from its base rows (mappings), one per reader set of two or more.
+
+    Each field takes the value of the most recently updated description that has one.
+    """
+    out = []
+    for s in sorted(_reader_sets(rows), key=lambda x: (len(x), sorted(x))):
+        members = [rows[i] for i in sorted(s)]
+        mv = _combined_marking(members)
+        if mv is None:
+            continue
+        newest_first = sorted(members, key=lambda r: (r["updated_at"] or 0.0, r["row_id"]), reverse=True)
+        view = {"norad_id": members[0]["norad_id"], "n_sources": len(members), "multi": 1, "nation": None,
+                "source": ",".join(sorted({r["source"] for r in members if r["source"]})) or None,
+                "updated_at": max((r["updated_at"] or 0.0) for r in members), **mv}
+        for f in SATCAT_FIELDS:
+            view[f] = next((r[f] for r in newest_first if r[f] is not None), None)
+        out.append(view)
+    return out
+
+
+__all__ = ["ELSET_COLUMNS", "SATCAT_FIELDS", "IngestReport", "compose_views", "elset_digest", "ingest_bytes",
+           "ingest_paths", "ingest_records", "refresh_object_views"]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, exists, func, or_, select
 
 from orbitwatch.formats.records import ElementSet
 from orbitwatch.store.schema import element_sets, space_objects
@@ -21,13 +21,56 @@ Where = Callable[[Table], ColumnElement[bool]] | None
 OBJECT_SORTS = {"norad_id", "name", "object_id", "owner", "object_type", "regime", "launch_date",
                 "perigee_km", "apogee_km", "inclination"}
 
+#: Bookkeeping columns of ``space_objects`` that are not part of an object's description.
+OBJECT_INTERNAL = ("row_id", "n_sources", "multi")
+#: The columns object queries return (an object's description and its marking).
+OBJECT_COLUMNS = tuple(c.name for c in space_objects.columns if c.name not in OBJECT_INTERNAL)
+
+# Module-level aliases: ``where`` callables cache their clause per table object, so one alias for good.
+_BETTER = space_objects.alias("so_better")
+_X = element_sets.alias("es_x")
+
+
+def _view_condition(where: Where) -> ColumnElement[bool]:
+    """The reader's view of each object: its readable ``space_objects`` row with the most sources (ties:
+    the newest row). Objects with a single description (``multi = 0``) skip the test."""
+    so, b = space_objects, _BETTER
+    better = and_(b.c.norad_id == so.c.norad_id,
+                  or_(b.c.n_sources > so.c.n_sources, and_(b.c.n_sources == so.c.n_sources, b.c.row_id > so.c.row_id)))
+    if where is not None:
+        better = and_(better, where(b))
+    view = or_(so.c.multi == 0, ~exists().where(better))
+    return view if where is None else and_(where(so), view)
+
+
+_VIEWS: dict[Any, Callable[[Table], ColumnElement[bool]]] = {}
+
+
+def readable_objects(where: Where) -> Callable[[Table], ColumnElement[bool]]:
+    """A ``where``-style callable for ``space_objects`` that keeps exactly one row per object: the
+    reader's view (every field from descriptions released to the reader). Use it instead of ``where``
+    wherever ``space_objects`` is read directly. The same callable comes back for the same ``where``
+    (callers cache compiled SQL by it)."""
+    hit = _VIEWS.get(where)
+    if hit is None:
+        clause = _view_condition(where)
+
+        def view(t: Table, _clause=clause) -> ColumnElement[bool]:
+            if t is not space_objects:
+                raise ValueError("readable_objects() filters space_objects only")
+            return _clause
+
+        if len(_VIEWS) > 4096:  # where callables are cached per principal kind; this bounds odd growth
+            _VIEWS.clear()
+        hit = _VIEWS[where] = view
+    return hit
+
 
 def _object_filters(q: Select, *, where: Where, norad_ids: Sequence[int] | None, name: str | None,
                     owner: str | None, owner_nation: str | None, object_type: str | None,
                     regime: str | None) -> Select:
     so = space_objects
-    if where is not None:
-        q = q.where(where(so))
+    q = q.where(readable_objects(where)(so))
     if norad_ids:
         q = q.where(so.c.norad_id.in_(list(norad_ids)))
     if name:
@@ -43,6 +86,10 @@ def _object_filters(q: Select, *, where: Where, norad_ids: Sequence[int] | None,
     return q
 
 
+def _object_columns():
+    return [space_objects.c[c] for c in OBJECT_COLUMNS]
+
+
 def search_objects(conn: Connection, *, where: Where = None, norad_ids: Sequence[int] | None = None,
                    name: str | None = None, owner: str | None = None, owner_nation: str | None = None,
                    object_type: str | None = None, regime: str | None = None, sort: str = "norad_id",
@@ -51,7 +98,7 @@ def search_objects(conn: Connection, *, where: Where = None, norad_ids: Sequence
     if sort not in OBJECT_SORTS:
         raise ValueError(f"cannot sort by {sort!r}; expected one of {', '.join(sorted(OBJECT_SORTS))}")
     so = space_objects
-    q = _object_filters(select(so), where=where, norad_ids=norad_ids, name=name, owner=owner,
+    q = _object_filters(select(*_object_columns()), where=where, norad_ids=norad_ids, name=name, owner=owner,
                         owner_nation=owner_nation, object_type=object_type, regime=regime)
     col = so.c[sort]
     q = q.order_by(col.desc() if descending else col.asc(), so.c.norad_id.asc())
@@ -72,9 +119,8 @@ def count_objects(conn: Connection, *, where: Where = None, norad_ids: Sequence[
 
 
 def get_object(conn: Connection, norad_id: int, *, where: Where = None) -> Row | None:
-    q = select(space_objects).where(space_objects.c.norad_id == norad_id)
-    if where is not None:
-        q = q.where(where(space_objects))
+    """The reader's view of one object (see :func:`readable_objects`), or None."""
+    q = select(*_object_columns()).where(space_objects.c.norad_id == norad_id, readable_objects(where)(space_objects))
     return conn.execute(q).first()
 
 
@@ -87,42 +133,32 @@ def latest_element_sets(conn: Connection, *, where: Where = None, norad_ids: Seq
 
     A reader who may not see an object's newest set gets its newest releasable one: "latest" is
     computed after the filter, never before (otherwise the answer would leak that a newer set exists).
+    Of two readable sets with the same epoch (one epoch from two sources) the one ingested last wins.
     ``epoch_before`` (unix seconds) gives the catalogue as it stood at that time.
     """
-    e = element_sets
-    newest = select(e.c.norad_id, func.max(e.c.epoch_ts).label("m"))
-    if where is not None:
-        newest = newest.where(where(e))
+    e, x = element_sets, _X
+    objs = select(e.c.norad_id).distinct()
     if norad_ids:
-        newest = newest.where(e.c.norad_id.in_(list(norad_ids)))
-    if epoch_before is not None:
-        newest = newest.where(e.c.epoch_ts <= epoch_before)
+        objs = objs.where(e.c.norad_id.in_(list(norad_ids)))
     if any((owner, owner_nation, object_type, regime, name)):
-        objs = _object_filters(select(space_objects.c.norad_id), where=where, norad_ids=None, name=name,
-                               owner=owner, owner_nation=owner_nation, object_type=object_type,
-                               regime=regime)
-        newest = newest.where(e.c.norad_id.in_(objs.scalar_subquery()))
-    newest = newest.group_by(e.c.norad_id).subquery()
-    q = select(e).join(newest, and_(e.c.norad_id == newest.c.norad_id, e.c.epoch_ts == newest.c.m))
+        chosen = _object_filters(select(space_objects.c.norad_id), where=where, norad_ids=None, name=name,
+                                 owner=owner, owner_nation=owner_nation, object_type=object_type, regime=regime)
+        objs = objs.where(e.c.norad_id.in_(chosen.scalar_subquery()))
+    n = objs.subquery("n")
+    # Per object, one probe of the (norad_id, epoch_ts) index from the newest set down to the first one
+    # the reader may read: no grouping over the whole history, no join back, one row per object.
+    pick = select(x.c.id).where(x.c.norad_id == n.c.norad_id)
     if where is not None:
-        q = q.where(where(e))
-    q = q.order_by(e.c.norad_id, e.c.id.desc())
-    if limit is None and not offset:
-        return _first_per_object(conn.execute(q))
-    # Paginate over objects, not rows: ties (one epoch from two sources) collapse to one row each.
-    rows = _first_per_object(conn.execute(q))
-    end = None if limit is None else offset + limit
-    return rows[offset:end]
-
-
-def _first_per_object(result: Any) -> list[Row]:
-    out: list[Row] = []
-    last = None
-    for row in result:
-        if row.norad_id != last:
-            out.append(row)
-            last = row.norad_id
-    return out
+        pick = pick.where(where(x))
+    if epoch_before is not None:
+        pick = pick.where(x.c.epoch_ts <= epoch_before)
+    pick = pick.order_by(x.c.epoch_ts.desc(), x.c.id.desc()).limit(1).scalar_subquery()
+    q = select(e).select_from(n.join(e, e.c.id == pick)).order_by(n.c.norad_id)
+    if limit is not None:
+        q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
+    return list(conn.execute(q))
 
 
 def element_set_history(conn: Connection, norad_id: int, *, where: Where = None, start: float | None = None,
@@ -148,9 +184,7 @@ def catalog_summary(conn: Connection, *, where: Where = None) -> dict:
     so, e = space_objects, element_sets
 
     def grouped(col) -> dict:
-        q = select(col, func.count()).group_by(col)
-        if where is not None:
-            q = q.where(where(so))
+        q = select(col, func.count()).where(readable_objects(where)(so)).group_by(col)
         return {(k if k is not None else "UNKNOWN"): n for k, n in conn.execute(q)}
 
     q = select(func.count(), func.min(e.c.epoch_ts), func.max(e.c.epoch_ts))

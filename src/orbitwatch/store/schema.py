@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy.types import TypeDecorator
 
 from orbitwatch.store.base import BigId, marking_columns, metadata
+
+
+class Digest(TypeDecorator):
+    """16 raw bytes. Text given by older writers (32 hex digits) is stored as the bytes it spells."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str):
+            try:
+                return bytes.fromhex(value)
+            except ValueError:
+                return value.encode()
+        return value
+
 
 ingest_batches = Table(
     "ingest_batches", metadata,
@@ -24,12 +41,19 @@ ingest_batches = Table(
 
 space_objects = Table(
     "space_objects", metadata,
-    Column("norad_id", Integer, primary_key=True, autoincrement=False),
-    Column("object_id", String(16), index=True),
+    # One row per object *and per (marking, originating nation)* that described it (``n_sources`` = 1), so
+    # that every field a reader sees comes from records released to that reader; plus, for objects
+    # described under several markings, one composed row per distinct set of descriptions some reader may
+    # read together (``n_sources`` = how many). A reader's view of an object is its readable row with the
+    # most sources (``store.queries.readable_objects``); ``multi`` = 1 on every row of such objects lets
+    # the common single-row objects skip that test.
+    Column("row_id", BigId, primary_key=True, autoincrement=True),
+    Column("norad_id", Integer, nullable=False),
+    Column("object_id", String(16)),
     Column("name", String(128)),
     Column("object_type", String(16)),
     Column("owner", String(16)),  # SATCAT owner code
-    Column("owner_nation", String(3), index=True),  # partner trigraph, when the owner is a partner
+    Column("owner_nation", String(3)),  # partner trigraph, when the owner is a partner
     Column("launch_date", String(10)),
     Column("launch_site", String(16)),
     Column("decay_date", String(10)),
@@ -47,7 +71,10 @@ space_objects = Table(
     Column("nation", String(3)),
     Column("updated_at", Float),
     *marking_columns(),
-    # Few, selective indexes: every extra one costs each ingest more than a scan of 30k rows saves.
+    Column("n_sources", Integer, nullable=False, default=1, server_default="1"),
+    Column("multi", Integer, nullable=False, default=0, server_default="0"),
+    # Few, selective indexes: every extra one costs each ingest more than a scan of 60k rows saves.
+    Index("ix_space_objects_norad", "norad_id", "n_sources"),
     Index("ix_space_objects_kind", "owner", "object_type", "regime"),
 )
 
@@ -83,7 +110,7 @@ element_sets = Table(
     Column("ingested_at", Float, nullable=False),
     Column("file_line", Integer),
     Column("original", Text),
-    Column("digest", String(32), nullable=False),
+    Column("digest", Digest, nullable=False),  # BLAKE2b-128 of object, epoch, elements and marking
     *marking_columns(),
     # One index serves history, latest-per-object and idempotence (the digest covers the elements).
     Index("uq_element_sets_norad_epoch_digest", "norad_id", "epoch_ts", "digest", unique=True),
