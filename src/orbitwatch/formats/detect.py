@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet, SatcatRecord
@@ -51,6 +52,9 @@ class ReadResult:
     #: TLE only: numeric fields as numpy arrays aligned with ``records`` (see
     #: :func:`orbitwatch.formats.tle_fast.read_tle_columns`); None for other formats.
     columns: dict | None = None
+    #: TLE read with ``tle_table=True``: the element sets as one
+    #: :class:`~orbitwatch.formats.tle_fast.ElsetTable` (``records`` is then empty); bulk loaders use it.
+    table: Any = None
 
 
 def _fail(reason: str, name: str | None) -> ValidationError:
@@ -212,7 +216,13 @@ def _collect(items, kind: str, fmt: str, name: str | None) -> ReadResult:
     return ReadResult(kind=kind, format=fmt, records=records, errors=errors, file=name)
 
 
-def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, int] | None) -> ReadResult:
+def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, int] | None,
+             tle_table: bool = False) -> ReadResult:
+    if fmt == "tle" and tle_table:
+        from orbitwatch.formats.tle_fast import read_tle_table
+
+        table, errs = read_tle_table(data, file=name)
+        return ReadResult(kind="elsets", format="tle", records=[], errors=errs, file=name, table=table)
     if fmt == "tle":
         from orbitwatch.formats.tle_fast import read_tle_columns
 
@@ -243,12 +253,13 @@ def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, in
 
 
 def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
-               norad_ids: Mapping[str, int] | None = None) -> ReadResult:
+               norad_ids: Mapping[str, int] | None = None, tle_table: bool = False) -> ReadResult:
     """Read one file's bytes (gzip-compressed or not).
 
     ``fmt``: ``"auto"`` (detect from content), ``"tle"``, ``"omm"`` (any OMM encoding, detected),
     ``"satcat"`` (any SATCAT layout, detected), or one of :data:`FORMATS` to skip detection.
-    ``norad_ids`` maps OBJECT_ID to catalogue number for OMMs that omit NORAD_CAT_ID.
+    ``norad_ids`` maps OBJECT_ID to catalogue number for OMMs that omit NORAD_CAT_ID. ``tle_table``: a
+    TLE file comes back as ``ReadResult.table`` (columns) instead of ``records`` (the bulk ingest path).
     Raises :class:`ValidationError` for unreadable or unsupported content; per-record problems are in
     ``ReadResult.errors``.
     """
@@ -256,9 +267,9 @@ def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
         raise ValidationError(f"format {fmt!r} is not one of {', '.join(_FORCED)}", file=name, field="format")
     data = _prepare(data, name)
     if fmt in FORMATS:
-        return _read_as(data, fmt, name, norad_ids)
+        return _read_as(data, fmt, name, norad_ids, tle_table)
     if fmt == "tle":
-        return _read_as(data, "tle", name, norad_ids)
+        return _read_as(data, "tle", name, norad_ids, tle_table)
     try:
         detected = detect_format(data, name)
     except ValidationError:
@@ -270,15 +281,15 @@ def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
         raise _fail(f"--format omm was given but the content is {detected}", name)
     if fmt == "satcat" and not detected.startswith("satcat"):
         raise _fail(f"--format satcat was given but the content is {detected}", name)
-    return _read_as(data, detected, name, norad_ids)
+    return _read_as(data, detected, name, norad_ids, tle_table)
 
 
-def read_path(path: str | Path, fmt: str = "auto", *, norad_ids: Mapping[str, int] | None = None
-              ) -> ReadResult:
+def read_path(path: str | Path, fmt: str = "auto", *, norad_ids: Mapping[str, int] | None = None,
+              tle_table: bool = False) -> ReadResult:
     """Read a file from disk (see :func:`read_bytes`); errors name ``str(path)``."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValidationError(f"cannot read file: {exc.strerror or exc}", file=name) from None
-    return read_bytes(data, name, fmt, norad_ids=norad_ids)
+    return read_bytes(data, name, fmt, norad_ids=norad_ids, tle_table=tle_table)
