@@ -31,6 +31,7 @@ from orbitwatch.sharing.audit import AuditLog
 from orbitwatch.sharing.authz import readable_by
 from orbitwatch.sharing.principal import Principal
 from orbitwatch.store.base import marking_from_row, marking_values
+from orbitwatch.store.ingest import refresh_object_views
 from orbitwatch.store.schema import element_sets, ingest_batches, space_objects
 from orbitwatch.store.schema_sharing import releases
 
@@ -89,8 +90,13 @@ def release(engine: Engine, principal: Principal, target: str, key: str | int, n
     table, key_col = TARGETS[target]
     where = readable_by(principal, scheme)
     now = time.time() if now is None else now
+    own = table.c[key_col] == k
+    if target == "object":
+        # Objects have one row per (marking, originating nation): a nation releases its own description.
+        own = and_(own, table.c.n_sources == 1, table.c.nation == principal.nation)
     with engine.begin() as conn:
-        row = conn.execute(select(table).where(table.c[key_col] == k, where(table))).first()
+        row = conn.execute(select(table).where(own, where(table))).first() if target == "object" else None
+        row = row or conn.execute(select(table).where(table.c[key_col] == k, where(table))).first()
         if row is None:
             raise NotFound(f"{target} {k} not found")
         originator = row.nation
@@ -100,7 +106,7 @@ def release(engine: Engine, principal: Principal, target: str, key: str | int, n
         result = ReleaseResult(target, str(k), [], 0)
         added_total: set[str] = set()
         # The record itself, then (for objects and batches) the element sets it covers.
-        groups: list[tuple[Table, Any, str]] = [(table, table.c[key_col] == k, f"{target}/{k}")]
+        groups: list[tuple[Table, Any, str]] = [(table, own, f"{target}/{k}")]
         if target == "object":
             groups.append((element_sets, and_(element_sets.c.norad_id == k,
                                               element_sets.c.nation == principal.nation),
@@ -123,6 +129,8 @@ def release(engine: Engine, principal: Principal, target: str, key: str | int, n
                 )).inserted_primary_key[0]
                 result.release_ids.append(int(rid))
         result.nations_added = sort_trigraphs(added_total)
+        if target == "object" and result.records_widened:
+            refresh_object_views(conn, [k])  # the composed rows follow the widened description
         if audit is not None:
             audit.append(conn, actor=principal.username, nation=principal.nation, action="release",
                          resource=f"{target}/{k}",
