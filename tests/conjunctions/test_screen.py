@@ -126,3 +126,52 @@ def test_duplicates_keep_the_newest_element_set():
     stale = elset(90002, n=14.0, epoch=EPOCH - timedelta(days=3))
     res = screen([a, stale, b], start=EPOCH, days=0.1, threshold_km=10.0, workers=1, with_pc=False)
     assert len(res.events) == 3  # 0.1 day: 157 s, 3000 s and 5842 s
+
+
+def test_primaries_against_secondaries_equals_the_filtered_full_run(shared_data):
+    """secondaries= keeps exactly the primary-secondary pairs of the all-vs-all run (no primary-primary,
+    no secondary-secondary), e.g. a debris cloud against allied assets."""
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    elsets = read_tle_fast(gzip.decompress(path.read_bytes()))[0]
+    busy = [e for e in elsets if 700 < e.semi_major_axis_km * (1 - e.eccentricity) - 6378 < 900][:400]
+    start = busy[0].epoch.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    full = screen(busy, start=start, days=0.25, threshold_km=25.0, workers=1, with_pc=False)
+    ids = [e.norad_id for e in busy]
+    prim, sec = set(ids[::2]), set(ids[1::3])  # every 6th object is both
+    got = screen(busy, start=start, days=0.25, threshold_km=25.0, primaries=prim, secondaries=sec, workers=1,
+                 with_pc=False)
+
+    def key(e):
+        return min(e.norad1, e.norad2), max(e.norad1, e.norad2), round(e.tca_unix, 3)
+
+    want = sorted(key(e) for e in full.events
+                  if (e.norad1 in prim and e.norad2 in sec) or (e.norad2 in prim and e.norad1 in sec))
+    assert sorted(key(e) for e in got.events) == want and want
+    with pytest.raises(ValidationError, match="secondaries need primaries"):
+        screen(busy, start=start, days=0.1, secondaries=sec)
+
+
+def test_hard_body_radii_enter_the_pc():
+    """Per-object radii (CARA's SATCAT estimates) are summed for the pair and change Pc as Foster's integral
+    says; unknown sizes fall back to CARA's 20 m combined default."""
+    from orbitwatch.conjunctions.covariance import rtn_to_inertial
+    from orbitwatch.conjunctions.screen import event_covariances
+    from orbitwatch.kernels.pc import pc_foster_2d
+
+    a, b = crossing_pair(3000.0)
+    start = EPOCH + timedelta(days=3)  # three-day-old elements: the default covariance is km-sized
+    base = screen([a, b], start=start, days=0.1, threshold_km=10.0, workers=1)
+    sized = screen([a, b], start=start, days=0.1, threshold_km=10.0, workers=1, hbr_m={90001: 2.5, 90002: 60.0})
+    assert base.events and len(base.events) == len(sized.events)
+    assert "HBR 20 m combined (default)" in base.events[0].covariance_source
+    assert "HBR 62.5 m combined (both sizes known)" in sized.events[0].covariance_source
+    ev = sized.events[0]
+    c1, c2, _ = event_covariances([ev], [a, b])
+    r1, v1 = np.array([ev.r1]) * 1e3, np.array([ev.v1]) * 1e3
+    r2, v2 = np.array([ev.r2]) * 1e3, np.array([ev.v2]) * 1e3
+    want = float(np.asarray(pc_foster_2d(r1, v1, rtn_to_inertial(c1, r1, v1), r2, v2, rtn_to_inertial(c2, r2, v2),
+                                         np.array([62.5]))).reshape(-1)[0])
+    assert ev.pc == pytest.approx(want, rel=1e-12)
+    assert ev.pc > 1e-12
+    assert ev.pc > 5 * base.events[0].pc  # Pc grows about as HBR^2 for HBR << miss
+    assert ev.pc_max > 5 * base.events[0].pc_max

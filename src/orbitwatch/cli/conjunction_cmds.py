@@ -142,6 +142,7 @@ def screen_cmd(
         markings: dict = {}
         engine = None
         primaries: set[int] | None = set(primary) if primary else None
+        hbr_m: dict[int, float] = {}
         if catalog:
             elsets = _read_catalogs(catalog)
             if owner:
@@ -153,6 +154,9 @@ def screen_cmd(
             engine = _engine(db)
             with engine.connect() as conn:
                 elsets, markings = elsets_from_rows(latest_element_sets(conn))
+                # hard-body radii (e.g. NASA CARA's estimates ingested with the SATCAT) for Pc
+                hbr_m = {r.norad_id: r.hbr_m for r in search_objects(conn, limit=None)
+                         if getattr(r, "hbr_m", None)}
                 if owner:
                     primaries = set()
                     for nation in owner:
@@ -185,7 +189,7 @@ def screen_cmd(
         try:
             result = screen(elsets, start=t0, days=days, threshold_km=threshold_km, primaries=primaries,
                             volume=volume.value, rtn_km=rtn_km, workers=workers, scheduler=scheduler,
-                            progress=on_progress, with_pc=not no_pc)
+                            progress=on_progress, with_pc=not no_pc, hbr_m=hbr_m)
         except OrbitwatchError as exc:
             err_console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -135,7 +135,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
            volume: str = "sphere",
            rtn_km: tuple[float, float, float] | None = None, workers: int | None = None,
            scheduler: str | None = None, progress: Callable[[str, float], None] | None = None,
-           with_pc: bool = True, sample_s: float = DEFAULT_SAMPLE_S,
+           with_pc: bool = True, hbr_m: Mapping[int, float] | None = None, sample_s: float = DEFAULT_SAMPLE_S,
            tolerance_km: float = DEFAULT_TOLERANCE_KM, use_numba: bool | None = None) -> ScreeningResult:
     """Find every close approach among ``elsets`` in ``[start, start + days]``.
 
@@ -147,7 +147,9 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     ``rtn_km`` = (R, T, N) km in the primary's RTN frame; ``threshold_km`` is then ignored).
     ``workers``: local processes (default: every core); ``scheduler``: a dask scheduler address
     (``tcp://host:8786``) to run on a cluster instead. ``progress(stage, fraction)`` is called as
-    work completes. ``with_pc``: attach Pc / max-Pc with the default covariance model.
+    work completes. ``with_pc``: attach Pc / max-Pc with the default covariance model; ``hbr_m``: hard-body
+    radius per catalogue number (m, e.g. NASA CARA's estimates from the SATCAT); the combined radius of a
+    pair is the sum, with half of :data:`DEFAULT_HBR_M` for an object without one.
 
     Per-object propagation problems (decay, SGP4 errors) are reported in ``flags`` and never stop
     the run. Raises :class:`~orbitwatch.errors.ValidationError` for bad arguments.
@@ -305,7 +307,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     lap("assemble")
     if with_pc and events:
         report("pc", 0.0)
-        _attach_pc(events, cat, norads)
+        _attach_pc(events, cat, norads, hbr_m)
         report("pc", 1.0)
     lap("pc")
     events.sort(key=lambda c: (c.tca_unix, c.norad1, c.norad2))
@@ -476,12 +478,15 @@ def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: 
     return events
 
 
-def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray) -> None:
+def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
+               hbr_m: Mapping[int, float] | None = None) -> None:
     """Pc (Foster 2D) and Alfano max-Pc for every event, with the default TLE covariance model.
 
     Covariances come from :func:`orbitwatch.conjunctions.covariance.default_covariance_batch` (regime,
     object type guessed from the name: ``DEB``, ``R/B``; age = |TCA - epoch|), rotated from each
-    object's RTN frame to TEME. The combined hard-body radius is :data:`DEFAULT_HBR_M`.
+    object's RTN frame to TEME. The combined hard-body radius is the sum of both objects' radii from
+    ``hbr_m`` (half of :data:`DEFAULT_HBR_M` for an object without one): two unknown sizes give CARA's
+    conservative 20 m default.
     Leaves ``pc``/``pc_max`` as None when the Pc kernels are not available.
     """
     try:
@@ -496,7 +501,12 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray) -> 
     v2 = np.array([ev.v2 for ev in events]) * 1e3
     cov1_rtn, cov2_rtn, source = event_covariances(events, cat)
     covs = [rtn_to_inertial(cov1_rtn, r1, v1), rtn_to_inertial(cov2_rtn, r2, v2)]
-    hbr = np.full(n, DEFAULT_HBR_M)
+    sizes = {int(k): float(v) for k, v in (hbr_m or {}).items() if v is not None and math.isfinite(v) and v > 0}
+    half = DEFAULT_HBR_M / 2.0
+    h1 = np.array([sizes.get(ev.norad1, half) for ev in events])
+    h2 = np.array([sizes.get(ev.norad2, half) for ev in events])
+    known = np.array([(ev.norad1 in sizes) + (ev.norad2 in sizes) for ev in events])
+    hbr = h1 + h2
     with np.errstate(all="ignore"):
         pc = np.asarray(pc_foster_2d(r1, v1, covs[0], r2, v2, covs[1], hbr)).reshape(n)
         mx = pc_max_alfano(r1, v1, covs[0], r2, v2, covs[1], hbr)
@@ -506,7 +516,8 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray) -> 
         ev.pc = float(pc[k]) if np.isfinite(pc[k]) else None
         ev.pc_max = float(pcmax[k]) if np.isfinite(pcmax[k]) else None
         ev.dilution_sigma_km = float(sig[k]) / 1e3 if np.isfinite(sig[k]) else None
-        ev.covariance_source = f"{source}; HBR {DEFAULT_HBR_M:g} m combined (default)"
+        how = ("default", "one object's size known", "both sizes known")[int(known[k])]
+        ev.covariance_source = f"{source}; HBR {hbr[k]:.3g} m combined ({how})"
 
 
 def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.ndarray, np.ndarray, str]:

@@ -129,8 +129,10 @@ def added_collision_risk(fragments: Sequence[ElementSet], assets: Sequence[Eleme
     frag_ids = {f.norad_id for f in frags}
     if not frags or not rows:
         return AddedRisk(days, threshold_km, len(frags), len(rows), list(rows.values()), time.perf_counter() - t0)
-    res = screen(frags + list(assets), start=start, days=days, threshold_km=threshold_km, primaries=list(rows),
-                 with_pc=True, workers=workers)
+    # Fragments against assets only: asset-asset conjunctions are not added risk, and leaving them out
+    # means the allied fleet is propagated but never searched from.
+    res = screen(frags + list(assets), start=start, days=days, threshold_km=threshold_km,
+                 primaries=sorted(frag_ids), secondaries=list(rows), with_pc=True, workers=workers)
     for ev in res.events:
         if ev.norad1 in rows and ev.norad2 in frag_ids:
             asset, frag = ev.norad1, ev.norad2

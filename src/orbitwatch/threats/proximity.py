@@ -128,10 +128,11 @@ def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok) ->
     for a in assets:
         by_volume.setdefault(volume(a), []).append(a)
     asset_ids = {a.norad_id for a in assets}
+    other_ids = [es.norad_id for es in others]
     pool = list({es.norad_id: es for es in list(assets) + list(others)}.values())
     for vol, group in by_volume.items():
         result = screen(pool, start=datetime.fromtimestamp(start_ts, UTC), days=days,
-                        threshold_km=vol.largest_km, primaries=[a.norad_id for a in group],
+                        threshold_km=vol.largest_km, primaries=[a.norad_id for a in group], secondaries=other_ids,
                         volume="rtn-ellipsoid", rtn_km=(vol.radial_km, vol.along_km, vol.cross_km),
                         with_pc=False)
         for c in result.events:
