@@ -54,7 +54,8 @@ def main(argv=None) -> int:
 
     start = max(es.epoch_unix for es in latest.values())
     t1 = time.perf_counter()
-    aps = find_approaches(assets, list(latest.values()), start_ts=start, days=args.days, pair_ok=pair_ok)
+    aps = find_approaches(assets, list(latest.values()), start_ts=start, days=args.days, pair_ok=pair_ok,
+                          owners={n: o for n, o in owners.items() if o is not None})
     t_screen = time.perf_counter() - t1
     events = build_events(aps, [], owners=owners, elsets=latest)
     report = {

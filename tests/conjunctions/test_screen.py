@@ -147,6 +147,11 @@ def test_primaries_against_secondaries_equals_the_filtered_full_run(shared_data)
     want = sorted(key(e) for e in full.events
                   if (e.norad1 in prim and e.norad2 in sec) or (e.norad2 in prim and e.norad1 in sec))
     assert sorted(key(e) for e in got.events) == want and want
+    owner = {n: ("A" if n % 3 else "B") for n in ids[: len(ids) // 2]}  # the rest: owner unknown
+    grouped = screen(busy, start=start, days=0.25, threshold_km=25.0, primaries=prim, secondaries=sec,
+                     groups=owner, workers=1, with_pc=False)
+    want_g = [k for k in want if owner.get(k[0]) is None or owner.get(k[1]) is None or owner[k[0]] != owner[k[1]]]
+    assert sorted(key(e) for e in grouped.events) == want_g and len(want_g) < len(want)
     with pytest.raises(ValidationError, match="secondaries need primaries"):
         screen(busy, start=start, days=0.1, secondaries=sec)
 

@@ -30,9 +30,10 @@ def _rows(em):
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
-@pytest.mark.parametrize(("primaries_only", "with_secondaries", "h"),
-                         [(False, False, 20.0), (True, False, 20.0), (True, True, 20.0), (False, False, 60.0)])
-def test_numba_equals_reference(shell, primaries_only, with_secondaries, h):
+@pytest.mark.parametrize(("primaries_only", "with_secondaries", "h", "grouped"),
+                         [(False, False, 20.0, False), (True, False, 20.0, False), (True, True, 20.0, False),
+                          (False, False, 60.0, False), (True, True, 60.0, True), (False, False, 60.0, True)])
+def test_numba_equals_reference(shell, primaries_only, with_secondaries, h, grouped):
     t0 = 1696809600.0  # 2023-10-09T00:00Z
     ks = build_knots(shell, t0, t0 + 7200.0, tolerance_km=5.0)
     n = len(shell)
@@ -47,10 +48,14 @@ def test_numba_equals_reference(shell, primaries_only, with_secondaries, h):
     args = (samples, h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active, primary,
             primaries_only, 40.0)
     bound = radial_accel_bound(shell, ks.step, ks.bound)
-    fast = sweep(*args, radial_accel=bound, is_secondary=secondary, use_numba=True)
-    ref = sweep(*args, radial_accel=bound, is_secondary=secondary, use_numba=False)
-    assert len(ref) > 20
+    group = np.where(np.arange(n) % 5 == 4, -1, np.arange(n) % 2) if grouped else None  # two owners + unknowns
+    fast = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, use_numba=True)
+    ref = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, use_numba=False)
+    assert len(ref) > (5 if grouped and with_secondaries else 20)
     assert _rows(fast) == _rows(ref)
+    if grouped:
+        assert ((group[fast.i] < 0) | (group[fast.i] != group[fast.j])).all()
+        assert (group[fast.i] == -1).any()
     if with_secondaries:
         assert ((primary[fast.i] & secondary[fast.j]) | (primary[fast.j] & secondary[fast.i])).all()
     pos, vel, ok = interpolate_all(float(samples[100]), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, active)

@@ -267,7 +267,8 @@ def proximity_cmd(
         oa, oo = cat.owner(a), cat.owner(o)
         return oa is None or oo is None or oa != oo
 
-    approaches = find_approaches(assets, others, start_ts=start_ts, days=days, pair_ok=pair_ok)
+    owners = {n: o for n in cat.latest if (o := cat.owner(n)) is not None}
+    approaches = find_approaches(assets, others, start_ts=start_ts, days=days, pair_ok=pair_ok, owners=owners)
     cos = []
     if cat.histories:
         from orbitwatch.threats.proximity import co_orbital_candidates

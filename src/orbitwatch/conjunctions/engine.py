@@ -81,7 +81,7 @@ class SliceResult:
 
 def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepParams, k_lo: int, k_hi: int,
                 active: np.ndarray, is_primary: np.ndarray, use_numba: bool | None = None,
-                is_secondary: np.ndarray | None = None) -> SliceResult:
+                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None) -> SliceResult:
     """Knots for samples ``k_lo .. k_hi-1``, then the grid sweep over them."""
     import time
 
@@ -96,7 +96,7 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     c_b = time.process_time()
     em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,
                is_primary, params.primaries_only, params.d0, radial_accel=radial_accel_bound(sats, ks.step, ks.bound),
-               is_secondary=is_secondary, use_numba=use_numba)
+               is_secondary=is_secondary, group=group, use_numba=use_numba)
     em.k += k_lo
     t_c = time.perf_counter()
     c_c = time.process_time()

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -132,7 +132,7 @@ def newest(elsets: Sequence) -> list:
 
 def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km: float = 5.0,
            primaries: Collection[int] | None = None, secondaries: Collection[int] | None = None,
-           volume: str = "sphere",
+           groups: Mapping[int, Hashable] | None = None, volume: str = "sphere",
            rtn_km: tuple[float, float, float] | None = None, workers: int | None = None,
            scheduler: str | None = None, progress: Callable[[str, float], None] | None = None,
            with_pc: bool = True, hbr_m: Mapping[int, float] | None = None, sample_s: float = DEFAULT_SAMPLE_S,
@@ -143,6 +143,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     ``secondaries``: with ``primaries``, screen primaries only against these (a fragment cloud against
     allied assets, assets against foreign objects); two primaries are then paired only if one of them
     is also a secondary. Objects that are neither are not propagated at all.
+    ``groups``: catalogue number -> group (e.g. owner); two objects of the same group are never paired.
     ``volume``: ``sphere`` (radius ``threshold_km``), ``rtn-ellipsoid`` or ``rtn-box`` (semi-axes
     ``rtn_km`` = (R, T, N) km in the primary's RTN frame; ``threshold_km`` is then ignored).
     ``workers``: local processes (default: every core); ``scheduler``: a dask scheduler address
@@ -221,6 +222,11 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         is_secondary = np.array([int(x) in sec_set for x in norads], dtype=bool)
     else:
         is_secondary = None
+    group = None
+    if groups:
+        codes: dict = {}
+        group = np.array([codes.setdefault(groups[int(x)], len(codes)) if groups.get(int(x)) is not None else -1
+                          for x in norads], dtype=np.int64)
     lap("prepare")
 
     # 2. coarse: perigee/apogee shells -------------------------------------------------------------
@@ -256,7 +262,8 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     with executor:
         report("sweep", 0.0)
         slices = executor.map(engine.sweep_slice,
-                              [(params, k0, k1, active, is_primary, use_numba, is_secondary) for k0, k1 in plan],
+                              [(params, k0, k1, active, is_primary, use_numba, is_secondary, group)
+                               for k0, k1 in plan],
                               on_done=lambda n: report("sweep", n / len(plan)))
         lap("sweep")
         for s in slices:

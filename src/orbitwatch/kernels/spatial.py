@@ -125,19 +125,24 @@ def radial_terms(pos: np.ndarray, vel: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def pair_allowed(i: np.ndarray, j: np.ndarray, is_primary: np.ndarray, is_secondary: np.ndarray | None,
-                 primaries_only: bool) -> np.ndarray:
-    """Which pairs the roles admit: all (all-vs-all), those with a primary, or primary-secondary ones."""
+                 primaries_only: bool, group: np.ndarray | None = None) -> np.ndarray:
+    """Which pairs the roles admit: all (all-vs-all), those with a primary, or primary-secondary ones;
+    never two objects of the same non-negative ``group``."""
     if not primaries_only:
-        return np.ones(len(i), dtype=bool)
-    if is_secondary is None:
-        return is_primary[i] | is_primary[j]
-    return (is_primary[i] & is_secondary[j]) | (is_primary[j] & is_secondary[i])
+        ok = np.ones(len(i), dtype=bool)
+    elif is_secondary is None:
+        ok = is_primary[i] | is_primary[j]
+    else:
+        ok = (is_primary[i] & is_secondary[j]) | (is_primary[j] & is_secondary[i])
+    if group is not None:
+        ok &= (group[i] < 0) | (group[i] != group[j])
+    return ok
 
 
 def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray,
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
                 is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
-                is_secondary: np.ndarray | None = None) -> Emitted:
+                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None) -> Emitted:
     """Reference implementation of the sweep: scipy KD-tree per sample time, then conditions (1) and (2)."""
     from scipy.spatial import cKDTree
 
@@ -157,7 +162,7 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, of
             continue
         a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
         i, j = np.minimum(a, b), np.maximum(a, b)
-        keep = pair_allowed(i, j, is_primary, is_secondary, primaries_only)
+        keep = pair_allowed(i, j, is_primary, is_secondary, primaries_only, group)
         i, j = i[keep], j[keep]
         rho, rdot = radial_terms(pos, vel)
         radial = (np.abs(rho[i] - rho[j]) - np.abs(rdot[i] - rdot[j]) * (h / 2)
@@ -189,7 +194,7 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
 
 
 def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, active, is_primary,
-                  is_secondary, restrict, d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
+                  is_secondary, group, restrict, d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
     n = step.shape[0]
     # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
     # object, refreshed only when the samples enter a new interval): the per-step pass then streams
@@ -376,6 +381,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             row[7] = eps[i] + quad * radial_accel[i]
             row[8] = eps[i]
             row[9] = i
+            row[14] = group[i]
             # role bits: 1 primary, 2 secondary, 4 fast, 8 wide
             bitsv = 0
             if is_primary[i]:
@@ -410,6 +416,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             rdot_a = ra_row[6]
             pad_a = ra_row[7]
             eps_a = ra_row[8]
+            grp_a = ra_row[14]
             ra = srho[a]
             cxa = int(ra_row[10])
             cya = int(ra_row[11])
@@ -466,6 +473,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                             elif (fl_b & 8) != 0 or (j < i and ((fl_b & 1) != 0 or not restrict)):
                                 continue
                             if restrict and not ((pa and (fl_b & 2) != 0) or ((fl_b & 1) != 0 and sa)):
+                                continue
+                            if grp_a >= 0.0 and rbw[14] == grp_a:
                                 continue
                             # condition (2)
                             if abs(rb - ra) - abs(rbw[6] - rdot_a) * half > d0 + pad_a + rbw[7]:
@@ -539,7 +548,8 @@ def universal_radial_accel(count: int) -> np.ndarray:
 def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
           kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray, is_primary: np.ndarray,
           primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
-          is_secondary: np.ndarray | None = None, use_numba: bool | None = None) -> Emitted:
+          is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
+          use_numba: bool | None = None) -> Emitted:
     """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
@@ -548,7 +558,9 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
     (km/s^2, :func:`~orbitwatch.kernels.interpolation.radial_accel_bound`; default: a bound valid for
     any orbit); ``active``: objects to consider; with ``primaries_only``, only pairs with at least one
     ``is_primary`` object, or, when ``is_secondary`` is given, only pairs of a primary and a secondary
-    (two primaries are paired only if one of them is also a secondary); ``d0``: screening distance (km).
+    (two primaries are paired only if one of them is also a secondary); ``group``: per-object integer,
+    two objects of the same non-negative group are never paired (e.g. one owner's satellites when
+    looking for foreign approaches); ``d0``: screening distance (km).
     """
     if use_numba is None:
         use_numba = HAVE_NUMBA
@@ -557,19 +569,21 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
         radial_accel = universal_radial_accel(n)
     if not use_numba:
         return sweep_numpy(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary,
-                           primaries_only, d0, radial_accel, is_secondary)
+                           primaries_only, d0, radial_accel, is_secondary, group)
     fn = _kernel()
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
     cap = max(1024, 4 * n)
     secondary = np.ones(n, dtype=np.bool_) if is_secondary is None else is_secondary
     primary = is_primary if primaries_only else np.ones(n, dtype=np.bool_)
+    groups = np.full(n, -1, dtype=np.int64) if group is None else group
     args = (np.ascontiguousarray(t_samples, dtype=np.float64), float(h), float(t0),
             np.ascontiguousarray(step, dtype=np.float64), np.ascontiguousarray(offset, dtype=np.int64),
             np.ascontiguousarray(count, dtype=np.int64), np.ascontiguousarray(kr, dtype=np.float64),
             np.ascontiguousarray(kv, dtype=np.float64), np.ascontiguousarray(eps, dtype=np.float64),
             np.ascontiguousarray(radial_accel, dtype=np.float64),
             np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(primary, dtype=np.bool_),
-            np.ascontiguousarray(secondary, dtype=np.bool_), bool(primaries_only), float(d0), accel_pad)
+            np.ascontiguousarray(secondary, dtype=np.bool_), np.ascontiguousarray(groups, dtype=np.int64),
+            bool(primaries_only), float(d0), accel_pad)
     while True:
         oi = np.empty(cap, dtype=np.int64)
         oj = np.empty(cap, dtype=np.int64)

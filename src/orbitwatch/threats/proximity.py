@@ -99,11 +99,13 @@ class Approach:
 def find_approaches(assets: Sequence[ElementSet], others: Sequence[ElementSet], *, start_ts: float,
                     days: float, volume: Callable[[ElementSet], RtnVolume] = default_volume,
                     pair_ok: Callable[[int, int], bool] | None = None, use_screen: bool = True,
-                    step_s: float | None = None) -> list[Approach]:
+                    step_s: float | None = None, owners: Mapping[int, str] | None = None) -> list[Approach]:
     """Every passage of an object of ``others`` inside an asset's RTN volume in ``[start, start+days]``.
 
-    ``pair_ok(asset_norad, object_norad)`` excludes pairs (same owner, the asset itself...). Uses the
-    screening pipeline when available and ``use_screen``; otherwise :func:`approaches_by_grid`.
+    ``pair_ok(asset_norad, object_norad)`` excludes pairs (same owner, the asset itself...); ``owners``
+    (catalogue number -> owner) lets the screening engine skip same-owner pairs before it looks at them
+    (a megaconstellation's own satellites, thousands of close pairs), which ``pair_ok`` alone cannot.
+    Uses the screening pipeline when available and ``use_screen``; otherwise :func:`approaches_by_grid`.
     """
     if use_screen:
         try:
@@ -112,12 +114,12 @@ def find_approaches(assets: Sequence[ElementSet], others: Sequence[ElementSet], 
             screen = None
         if screen is not None:
             return _approaches_by_screen(assets, others, start_ts=start_ts, days=days, volume=volume,
-                                         pair_ok=pair_ok)
+                                         pair_ok=pair_ok, owners=owners)
     return approaches_by_grid(assets, others, start_ts=start_ts, days=days, volume=volume, pair_ok=pair_ok,
                               step_s=step_s)
 
 
-def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok) -> list[Approach]:
+def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok, owners=None) -> list[Approach]:
     """Adapter to ``orbitwatch.conjunctions.screen.screen`` (primaries = the assets)."""
     from datetime import UTC, datetime
 
@@ -133,6 +135,7 @@ def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok) ->
     for vol, group in by_volume.items():
         result = screen(pool, start=datetime.fromtimestamp(start_ts, UTC), days=days,
                         threshold_km=vol.largest_km, primaries=[a.norad_id for a in group], secondaries=other_ids,
+                        groups=owners,
                         volume="rtn-ellipsoid", rtn_km=(vol.radial_km, vol.along_km, vol.cross_km),
                         with_pc=False)
         for c in result.events:
