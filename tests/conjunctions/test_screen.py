@@ -180,3 +180,27 @@ def test_hard_body_radii_enter_the_pc():
     assert ev.pc > 1e-12
     assert ev.pc > 5 * base.events[0].pc  # Pc grows about as HBR^2 for HBR << miss
     assert ev.pc_max > 5 * base.events[0].pc_max
+
+
+def test_rtn_ellipsoid_equals_the_sphere_run_filtered(shared_data):
+    """The ellipsoid screen (whose sweep narrows its radial test to the flat volume) finds exactly the
+    approaches of a sphere screen at the ellipsoid's reach whose straight-line track enters the volume."""
+    from orbitwatch.kernels.frames import to_rtn
+
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    elsets = read_tle_fast(gzip.decompress(path.read_bytes()))[0]
+    busy = [e for e in elsets if 700 < e.semi_major_axis_km * (1 - e.eccentricity) - 6378 < 900][:400]
+    start = busy[0].epoch.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    axes = np.array([10.0, 50.0, 10.0])
+    ell = screen(busy, start=start, days=0.25, volume="rtn-ellipsoid", rtn_km=tuple(axes), workers=1, with_pc=False)
+    sph = screen(busy, start=start, days=0.25, threshold_km=50.0, workers=1, with_pc=False)
+    want = []
+    for e in sph.events:
+        p_r, p_v = np.array([e.r1]), np.array([e.v1])
+        x0 = to_rtn(np.array([e.r2]) - p_r, p_r, p_v)[0] / axes
+        w = to_rtn(np.array([e.v2]) - p_v, p_r, p_v)[0] / axes
+        tau = -(x0 @ w) / (w @ w)
+        if ((x0 + w * tau) ** 2).sum() <= 1.0:
+            want.append((e.norad1, e.norad2, round(e.tca_unix, 3)))
+    got = [(e.norad1, e.norad2, round(e.tca_unix, 3)) for e in ell.events]
+    assert sorted(got) == sorted(want) and len(want) >= 3

@@ -68,6 +68,7 @@ class SweepParams:
     primaries_only: bool
     steps: np.ndarray  # per-object knot step (s), from plan_steps
     bounds: np.ndarray  # per-object analytic interpolation bound (km)
+    d0_radial: float | None = None  # largest radius difference of an approach that matters (km)
 
 
 @dataclass
@@ -96,7 +97,7 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     c_b = time.process_time()
     em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,
                is_primary, params.primaries_only, params.d0, radial_accel=radial_accel_bound(sats, ks.step, ks.bound),
-               is_secondary=is_secondary, group=group, use_numba=use_numba)
+               is_secondary=is_secondary, group=group, d0_radial=params.d0_radial, use_numba=use_numba)
     em.k += k_lo
     t_c = time.perf_counter()
     c_c = time.process_time()

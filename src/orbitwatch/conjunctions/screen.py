@@ -186,6 +186,10 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
                                   f"got {rtn_km!r}", field="rtn_km")
         axes = np.asarray(rtn_km, dtype=np.float64)
         reach = float(axes.max() if volume == "rtn-ellipsoid" else np.linalg.norm(axes))
+    # A point of the volume at RTN offset (r, t, n) from a primary at radius rho has radius within
+    # |r| + (t^2 + n^2) / (2 (rho - |r|)) of the primary's (rho > 6,000 km): the sweep's radial test
+    # may use that instead of the full reach (10 km instead of 50 km for the LEO RPO ellipsoid).
+    radial_reach = reach if axes is None else min(reach, float(axes[0] + (axes[1] ** 2 + axes[2] ** 2) / 12_000.0))
     start = _aware(start)
     end = start + timedelta(days=days)
     t_start = start.timestamp()
@@ -245,7 +249,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     h = float(sample_s)
     n_samples = max(1, math.ceil((t_end - t_start) / h))
     steps, bounds = plan_steps(sats, tolerance_km=tolerance_km)
-    params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds)
+    params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds, radial_reach)
     nworkers = default_workers() if workers is None else max(1, int(workers))
     if workers is None and int(active.sum()) * n_samples < SMALL_JOB:
         nworkers = 1  # starting worker processes would cost more than the job

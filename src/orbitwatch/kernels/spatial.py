@@ -142,7 +142,8 @@ def pair_allowed(i: np.ndarray, j: np.ndarray, is_primary: np.ndarray, is_second
 def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray,
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
                 is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
-                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None) -> Emitted:
+                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
+                d0_radial: float | None = None) -> Emitted:
     """Reference implementation of the sweep: scipy KD-tree per sample time, then conditions (1) and (2)."""
     from scipy.spatial import cKDTree
 
@@ -166,7 +167,8 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, of
         i, j = i[keep], j[keep]
         rho, rdot = radial_terms(pos, vel)
         radial = (np.abs(rho[i] - rho[j]) - np.abs(rdot[i] - rdot[j]) * (h / 2)
-                  <= d0 + eps[i] + eps[j] + quad * (radial_accel[i] + radial_accel[j]))
+                  <= (d0 if d0_radial is None else d0_radial) + eps[i] + eps[j]
+                  + quad * (radial_accel[i] + radial_accel[j]))
         i, j = i[radial], j[radial]
         dr = pos[j] - pos[i]
         dv = vel[j] - vel[i]
@@ -194,7 +196,7 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
 
 
 def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, active, is_primary,
-                  is_secondary, group, restrict, d0, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
+                  is_secondary, group, restrict, d0, d0r, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
     n = step.shape[0]
     # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
     # object, refreshed only when the samples enter a new interval): the per-step pass then streams
@@ -325,7 +327,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                     fast[i] = False
                     if w2 > vslow2:
                         vslow2 = w2
-                # radial reach: a pair meeting (2) has |rho_i - rho_j| <= d0 + w_i + w_j
+                # radial reach: a pair meeting (2) has |rho_i - rho_j| <= d0r + w_i + w_j
                 wr = eps[i] + abs(rdot[i]) * half + quad * radial_accel[i]
                 wrad[i] = wr
                 wsum += wr
@@ -338,9 +340,9 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             radius = r_fast
             for i in range(n):
                 fast[i] = False
-        # "Narrow" objects (w <= w_s, not fast) search radii within d0 + w + w_s and only for narrow
+        # "Narrow" objects (w <= w_s, not fast) search radii within d0r + w + w_s and only for narrow
         # partners; "wide" ones (eccentric orbits away from the apsides, large bounds, fast) search
-        # within d0 + w + w_max for everyone.
+        # within d0r + w + w_max for everyone.
         w_s = 3.0 * wsum / nvalid if nvalid else 0.0
         if w_s > wmax:
             w_s = wmax
@@ -432,7 +434,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 st_x = -1 if px * inv_size - cxa < 0.5 else 1
                 st_y = -1 if py * inv_size - cya < 0.5 else 1
                 st_z = -1 if pz * inv_size - cza < 0.5 else 1
-            reach = d0 + wrad[i] + (wmax if wa else w_s)
+            reach = d0r + wrad[i] + (wmax if wa else w_s)
             r_lo = ra - reach
             r_hi = ra + reach
             for da in range(n_x):
@@ -477,7 +479,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                             if grp_a >= 0.0 and rbw[14] == grp_a:
                                 continue
                             # condition (2)
-                            if abs(rb - ra) - abs(rbw[6] - rdot_a) * half > d0 + pad_a + rbw[7]:
+                            if abs(rb - ra) - abs(rbw[6] - rdot_a) * half > d0r + pad_a + rbw[7]:
                                 continue
                             dx = rbw[0] - px
                             dy = rbw[1] - py
@@ -549,7 +551,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
           kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray, is_primary: np.ndarray,
           primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
           is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
-          use_numba: bool | None = None) -> Emitted:
+          d0_radial: float | None = None, use_numba: bool | None = None) -> Emitted:
     """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
@@ -560,7 +562,9 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
     ``is_primary`` object, or, when ``is_secondary`` is given, only pairs of a primary and a secondary
     (two primaries are paired only if one of them is also a secondary); ``group``: per-object integer,
     two objects of the same non-negative group are never paired (e.g. one owner's satellites when
-    looking for foreign approaches); ``d0``: screening distance (km).
+    looking for foreign approaches); ``d0``: screening distance (km); ``d0_radial``: the largest radius
+    difference an approach that matters can have (default ``d0``; smaller for a flat RTN volume, whose
+    radial semi-axis is much less than its reach).
     """
     if use_numba is None:
         use_numba = HAVE_NUMBA
@@ -569,7 +573,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
         radial_accel = universal_radial_accel(n)
     if not use_numba:
         return sweep_numpy(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary,
-                           primaries_only, d0, radial_accel, is_secondary, group)
+                           primaries_only, d0, radial_accel, is_secondary, group, d0_radial)
     fn = _kernel()
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
     cap = max(1024, 4 * n)
@@ -583,7 +587,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
             np.ascontiguousarray(radial_accel, dtype=np.float64),
             np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(primary, dtype=np.bool_),
             np.ascontiguousarray(secondary, dtype=np.bool_), np.ascontiguousarray(groups, dtype=np.int64),
-            bool(primaries_only), float(d0), accel_pad)
+            bool(primaries_only), float(d0), float(d0 if d0_radial is None else min(d0_radial, d0)), accel_pad)
     while True:
         oi = np.empty(cap, dtype=np.int64)
         oj = np.empty(cap, dtype=np.int64)
