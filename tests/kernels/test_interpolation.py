@@ -130,3 +130,23 @@ def test_knot_steps_meet_tolerance():
     assert (hermite_bound_km(a, e, steps) <= 0.5).all()
     assert steps[0] < steps[1] < steps[2]
     assert steps[3] < steps[1]
+
+
+def test_knots_only_for_the_objects_asked(regimes):
+    """only= gives objects left out of a run hourly knots (failures still seen) and leaves the others' alone."""
+    sats = [satrec_of(es) for r in ("LEO", "GEO", "HEO") for es in regimes[r]]
+    t0 = max(es.epoch.timestamp() for r in ("LEO", "GEO", "HEO") for es in regimes[r])
+    full = build_knots(sats, t0, t0 + 86400.0)
+    only = np.zeros(len(sats), dtype=bool)
+    only[::3] = True
+    part = build_knots(sats, t0, t0 + 86400.0, only=only)
+    t = t0 + np.linspace(0.0, 86400.0, 97)
+    for i in range(len(sats)):
+        got, _ = part.states(np.full(len(t), i), t)
+        if only[i]:
+            want, _ = full.states(np.full(len(t), i), t)
+            assert np.array_equal(got, want)
+            assert part.bound[i] == full.bound[i]
+        else:
+            assert part.step[i] >= 3600.0 and part.count[i] <= 25
+    assert part.count.sum() < full.count.sum() / 2

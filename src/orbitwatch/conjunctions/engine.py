@@ -92,7 +92,7 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     samples = params.t_start + (np.arange(k_lo, k_hi) + 0.5) * params.h
     # Knots are laid from the first sample; a sample exactly on the last knot is handled by clamping.
     ks = build_knots(sats, float(samples[0]), float(samples[-1]), tolerance_km=params.tolerance_km,
-                     plan=(params.steps, params.bounds))
+                     plan=(params.steps, params.bounds), only=active)
     t_b = time.perf_counter()
     c_b = time.process_time()
     em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,

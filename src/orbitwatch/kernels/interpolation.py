@@ -154,6 +154,9 @@ class KnotSet(KnotTable):
         return out
 
 
+#: Knot step (s) of objects a run only watches for SGP4 failures (``build_knots(only=...)``).
+COARSE_S = 3600.0
+
 #: Error code given to states SGP4 returned without complaint but which cannot be an orbit: below the
 #: Earth's surface, beyond 500,000 km, or faster than 12 km/s (e.g. a long-decayed object's old TLE).
 IMPLAUSIBLE = 7
@@ -201,12 +204,15 @@ def radial_accel_bound(sats: Sequence[Satrec], steps: np.ndarray, bounds: np.nda
 
 def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: float = 5.0,
                 base_s: float = 1920.0, min_s: float = 7.5,
-                plan: tuple[np.ndarray, np.ndarray] | None = None) -> KnotSet:
+                plan: tuple[np.ndarray, np.ndarray] | None = None, only: np.ndarray | None = None) -> KnotSet:
     """SGP4 knots of every object over ``[t0, t1]`` (UTC seconds since 1970) with per-object steps.
 
     Each object's step is the largest ``base_s / 2**k`` whose error bound is within ``tolerance_km``;
     objects are propagated in groups of equal step with ``SatrecArray``. The returned bound (km) is
     the analytic Hermite bound, plus the measured midpoint allowance for deep-space objects.
+    ``only`` (boolean mask): objects outside it get hourly knots only, enough to see when SGP4 fails
+    for them (decay) but not to interpolate (a screening run whose roles leave most of the catalogue
+    out).
     """
     n = len(sats)
     period_min = 2.0 * np.pi / np.maximum(np.array([s.no_kozai for s in sats], dtype=np.float64), 1e-12)
@@ -214,6 +220,8 @@ def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: f
                                                             min_s=min_s)
     bound = np.array(bound, dtype=np.float64, copy=True)
     span = max(t1 - t0, 0.0)
+    if only is not None:
+        steps = np.where(np.asarray(only, dtype=bool), steps, np.maximum(steps, COARSE_S))
     count = (np.ceil(span / steps).astype(np.int64) + 1).clip(min=2)
     offset = np.zeros(n, dtype=np.int64)
     offset[1:] = np.cumsum(count)[:-1]
