@@ -85,3 +85,15 @@ def test_radial_accel_bound_holds_for_the_interpolant(shell):
     assert (worst <= bound).all(), np.flatnonzero(worst > bound)
     # and it is a bound worth having: near-circular LEO objects get well under surface gravity
     assert np.median(bound) < 5e-3
+
+
+def test_radial_accel_from_its_jump_free_part(shell):
+    """A run computes the costly jump-free part once; adding one slice's measured jumps gives the full bound."""
+    from orbitwatch.kernels.interpolation import plan_steps, radial_accel_with_jumps
+
+    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0)
+    ks = build_knots(shell, 1696809600.0, 1696809600.0 + 6 * 3600.0, tolerance_km=5.0)
+    base = radial_accel_bound(shell, steps, analytic_bounds)
+    assert np.allclose(radial_accel_with_jumps(base, steps, analytic_bounds, ks.bound),
+                       radial_accel_bound(shell, ks.step, ks.bound), rtol=1e-9, atol=0)
+    assert (ks.bound > analytic_bounds + 1e-6).any()  # some deep-space object jumped: the test has teeth

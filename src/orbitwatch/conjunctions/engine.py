@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import Satrec
 
-from orbitwatch.kernels.interpolation import build_knots, jd_split, radial_accel_bound
+from orbitwatch.kernels.interpolation import build_knots, jd_split, radial_accel_bound, radial_accel_with_jumps
 from orbitwatch.kernels.propagation import satrec_from_portable
 from orbitwatch.kernels.spatial import Emitted, sweep
 
@@ -69,6 +69,7 @@ class SweepParams:
     steps: np.ndarray  # per-object knot step (s), from plan_steps
     bounds: np.ndarray  # per-object analytic interpolation bound (km)
     d0_radial: float | None = None  # largest radius difference of an approach that matters (km)
+    radial_accel: np.ndarray | None = None  # jump-free radial_accel_bound per object (km/s^2)
 
 
 @dataclass
@@ -95,8 +96,12 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
                      plan=(params.steps, params.bounds), only=active)
     t_b = time.perf_counter()
     c_b = time.process_time()
+    if params.radial_accel is not None:
+        radial_accel = radial_accel_with_jumps(params.radial_accel, params.steps, params.bounds, ks.bound)
+    else:
+        radial_accel = radial_accel_bound(sats, ks.step, ks.bound)
     em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,
-               is_primary, params.primaries_only, params.d0, radial_accel=radial_accel_bound(sats, ks.step, ks.bound),
+               is_primary, params.primaries_only, params.d0, radial_accel=radial_accel,
                is_secondary=is_secondary, group=group, d0_radial=params.d0_radial, use_numba=use_numba)
     em.k += k_lo
     t_c = time.perf_counter()

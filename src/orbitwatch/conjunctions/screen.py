@@ -42,7 +42,7 @@ import numpy as np
 from orbitwatch.conjunctions import engine
 from orbitwatch.errors import ValidationError
 from orbitwatch.kernels.frames import to_rtn
-from orbitwatch.kernels.interpolation import plan_steps
+from orbitwatch.kernels.interpolation import plan_steps, radial_accel_bound
 from orbitwatch.kernels.propagation import default_workers, error_message, portable, satrec_of
 from orbitwatch.kernels.spatial import HAVE_NUMBA
 
@@ -249,7 +249,9 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     h = float(sample_s)
     n_samples = max(1, math.ceil((t_end - t_start) / h))
     steps, bounds = plan_steps(sats, tolerance_km=tolerance_km)
-    params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds, radial_reach)
+    radial_accel = radial_accel_bound(sats, steps, bounds)
+    params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds, radial_reach,
+                                radial_accel)
     nworkers = default_workers() if workers is None else max(1, int(workers))
     if workers is None and int(active.sum()) * n_samples < SMALL_JOB:
         nworkers = 1  # starting worker processes would cost more than the job

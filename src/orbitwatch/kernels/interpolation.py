@@ -176,7 +176,8 @@ def plan_steps(sats: Sequence[Satrec], *, tolerance_km: float = 5.0, base_s: flo
     return steps, m4 * steps ** 4 / 384.0
 
 
-def radial_accel_bound(sats: Sequence[Satrec], steps: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+def radial_accel_bound(sats: Sequence[Satrec], steps: np.ndarray, bounds: np.ndarray,
+                       analytic: np.ndarray | None = None) -> np.ndarray:
     """Per-object bound (km/s^2) on |d^2 rho/dt^2|, rho = |p(t)|, for the Hermite interpolant p of SGP4.
 
     Kepler motion gives rho'' = (mu/rho^2) e cos(nu), largest at perigee: mu e / (a (1-e))^2. The
@@ -186,6 +187,9 @@ def radial_accel_bound(sats: Sequence[Satrec], steps: np.ndarray, bounds: np.nda
     (``bounds`` above the analytic value) gets 6 J / h^2, the curvature a cubic needs to absorb it.
     The sum is doubled: the screener only needs a bound, and a loose one costs almost nothing because
     it enters as B (h/2)^2 / 2 with sample intervals h of tens of seconds.
+
+    ``analytic``: the jump-free part from an earlier call with the same ``steps`` (it is the costly part:
+    a run computes it once and adds each time slice's measured jumps).
     """
     if not len(sats):
         return np.zeros(0)
@@ -193,13 +197,23 @@ def radial_accel_bound(sats: Sequence[Satrec], steps: np.ndarray, bounds: np.nda
     e = np.clip(np.array([s.ecco for s in sats], dtype=np.float64), 0.0, 0.999)
     steps = np.asarray(steps, dtype=np.float64)
     m4 = _SQRT3 * SAFETY * max_fourth_derivative(a, e)
-    rp = np.maximum(a * (1.0 - e), EARTH_RADIUS_KM)
-    vp = np.sqrt(MU_KM3_S2 * (1.0 + e) / rp)
-    kepler = MU_KM3_S2 * e / rp ** 2
-    acc_err = m4 * steps ** 2 / 12.0
-    vel_err = m4 * steps ** 3 * _SQRT3 / 216.0
     jump = np.maximum(np.asarray(bounds, dtype=np.float64) - m4 * steps ** 4 / 384.0, 0.0)
-    return 2.0 * (kepler + acc_err + 2.0 * vp * vel_err / rp + 5e-5 + 6.0 * jump / steps ** 2)
+    if analytic is None:
+        rp = np.maximum(a * (1.0 - e), EARTH_RADIUS_KM)
+        vp = np.sqrt(MU_KM3_S2 * (1.0 + e) / rp)
+        kepler = MU_KM3_S2 * e / rp ** 2
+        acc_err = m4 * steps ** 2 / 12.0
+        vel_err = m4 * steps ** 3 * _SQRT3 / 216.0
+        analytic = 2.0 * (kepler + acc_err + 2.0 * vp * vel_err / rp + 5e-5)
+    return analytic + 2.0 * 6.0 * jump / steps ** 2
+
+
+def radial_accel_with_jumps(analytic: np.ndarray, steps: np.ndarray, analytic_bounds: np.ndarray,
+                            bounds: np.ndarray) -> np.ndarray:
+    """:func:`radial_accel_bound` from its jump-free part: adds ``6 J / h^2`` (doubled) for the SDP4 jumps
+    ``J = bounds - analytic_bounds`` that :func:`build_knots` measured in one time slice."""
+    jump = np.maximum(np.asarray(bounds, dtype=np.float64) - np.asarray(analytic_bounds, dtype=np.float64), 0.0)
+    return np.asarray(analytic, dtype=np.float64) + 12.0 * jump / np.asarray(steps, dtype=np.float64) ** 2
 
 
 def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: float = 5.0,
@@ -282,4 +296,5 @@ def jd_split(t_unix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["IMPLAUSIBLE", "KnotSet", "KnotTable", "build_knots", "hermite", "hermite_bound_km", "jd_split",
-           "knot_steps", "max_fourth_derivative", "plan_steps", "radial_accel_bound", "unix_of_jd"]
+           "knot_steps", "max_fourth_derivative", "plan_steps", "radial_accel_bound", "radial_accel_with_jumps",
+           "unix_of_jd"]
