@@ -11,8 +11,9 @@ Readers for the public operator manoeuvre records used to validate :mod:`orbitwa
 
 Matching rule (see docs/threats.md, fixed before looking at scores): a detection with window
 ``[start, end]`` matches a label at time ``L`` when ``start - tau <= L <= end + tau``, ``tau`` being the
-object's median element-set interval. Detections and labels are paired one-to-one, closest
-best-estimate epoch first. Labels before the first or after the last element set are not counted.
+object's median element-set interval; the stricter "epoch" rule asks ``|epoch - L| <= tau``.
+Detections and labels are paired one-to-one, closest best-estimate epoch first. Labels before the
+first or after the last element set are not counted.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def tai_to_utc(t: datetime) -> datetime:
 class ManoeuvreLabel:
     """One reported manoeuvre. Times are UTC unix seconds; Δv in m/s (None when not reported).
 
-    ``dv_rtn`` is the summed burn Δv in (radial, along-track, cross-track) when the source gives it.
+    ``dv_mps`` is the total Δv spent (sum of burn magnitudes); ``dv_rtn`` the net burn Δv in (radial,
+    along-track, cross-track), summed as vectors, when the source gives it.
     """
 
     norad_id: int
@@ -83,9 +85,15 @@ def read_ids_manoeuvres(path: str | Path, *, norad_id: int | None = None) -> lis
     """Manoeuvres of an IDS ``*man.txt`` file (one label per line; times converted TAI -> UTC).
 
     The label time is the median time of the first burn (the line start when no burns are listed);
-    ``start``/``end`` are the line's begin/end of manoeuvre. Δv is the sum of the burn Δv vectors,
-    rotated into (radial, along-track, cross-track) from the parameter type's frame (005: T,R,L;
-    006: R,T,N; 007: Q,S,W).
+    ``start``/``end`` are the line's begin/end of manoeuvre. Each burn's Δv is rotated into (radial,
+    along-track, cross-track) from the parameter type's frame (005: T,R,L; 006: R,T,N; 007: Q,S,W).
+
+    ``dv_mps`` is the **sum of the burn magnitudes** (the Δv the operator spent), not the norm of the
+    summed vectors: the burns of one line are minutes to hours apart in a rotating local frame, and the
+    operators fly pairs of opposite burns half an orbit apart (Jason-1 2010-07-25: -2.446 and +2.446 m/s
+    cross-track, an inclination change of 0.04 deg) whose vector sum is zero. ``dv_rtn`` keeps the net
+    (vector-summed) local components - its along-track part is what changes the semi-major axis - and
+    ``kind`` is out-of-plane when the burns' summed cross-track magnitudes exceed the in-plane ones.
     """
     path = Path(path)
     out: list[ManoeuvreLabel] = []
@@ -105,6 +113,8 @@ def read_ids_manoeuvres(path: str | Path, *, norad_id: int | None = None) -> lis
             burns = rest[2:]
             first = begin
             dv = np.zeros(3)
+            dv_abs = np.zeros(3)  # per-axis sums of |component|
+            dv_total = 0.0
             has_dv = False
             for b in range(nburns):
                 chunk = burns[b * 15:(b + 1) * 15]
@@ -117,6 +127,8 @@ def read_ids_manoeuvres(path: str | Path, *, norad_id: int | None = None) -> lis
                 if ptype == "005":
                     comp = np.array([comp[1], comp[0], comp[2]])
                 dv += comp
+                dv_abs += np.abs(comp)
+                dv_total += float(np.linalg.norm(comp))
                 has_dv = True
         except (ValueError, IndexError, TypeError) as exc:
             raise ValidationError(f"not an IDS manoeuvre line ({exc})", file=str(path), line=lineno) from None
@@ -126,10 +138,10 @@ def read_ids_manoeuvres(path: str | Path, *, norad_id: int | None = None) -> lis
                                   field="satellite")
         kind = None
         if has_dv:
-            kind = "out-of-plane" if abs(dv[2]) > np.hypot(dv[0], dv[1]) else "in-plane"
+            kind = "out-of-plane" if dv_abs[2] > np.hypot(dv_abs[0], dv_abs[1]) else "in-plane"
         out.append(ManoeuvreLabel(
             nid, first.timestamp(), begin.timestamp(), finish.timestamp(), f"IDS:{path.name}", kind,
-            float(np.linalg.norm(dv)) if has_dv else None, tuple(float(x) for x in dv) if has_dv else None,
+            dv_total if has_dv else None, tuple(float(x) for x in dv) if has_dv else None,
             f"{path.name}:{lineno}"))
     return out
 
@@ -255,14 +267,18 @@ def labels_in_span(labels: Sequence[ManoeuvreLabel], first_epoch: float,
 
 
 def match_detections(detections: Sequence, labels: Sequence[ManoeuvreLabel], *, interval_s: float,
-                     norad_id: int = 0) -> MatchResult:
+                     norad_id: int = 0, epoch_only: bool = False) -> MatchResult:
     """One-to-one matching of detections (objects with unix-second ``epoch_ts``, ``start_ts``,
-    ``end_ts``) to labels, per the rule in the module docstring."""
+    ``end_ts``) to labels, per the rule in the module docstring.
+
+    ``epoch_only``: the stricter rule of the issue's target - a detection matches a label only when its
+    best-estimate epoch is within one interval of it (``|epoch - L| <= tau``), whatever its window."""
     res = MatchResult(norad_id, len(detections), len(labels), interval_s=interval_s)
     cands = []
     for di, d in enumerate(detections):
+        lo, hi = (d.epoch_ts, d.epoch_ts) if epoch_only else (d.start_ts, d.end_ts)
         for li, lb in enumerate(labels):
-            if d.start_ts - interval_s <= lb.time <= d.end_ts + interval_s:
+            if lo - interval_s <= lb.time <= hi + interval_s:
                 cands.append((abs(d.epoch_ts - lb.time), di, li))
     cands.sort()
     used_d: set[int] = set()
@@ -292,6 +308,8 @@ def group_labels(labels: Sequence[ManoeuvreLabel], gap_s: float) -> list[Manoeuv
             g.end = max(g.end, lb.end)
             if lb.dv_mps is not None:
                 g.dv_mps = (g.dv_mps or 0.0) + lb.dv_mps
+            if lb.dv_rtn is not None:
+                g.dv_rtn = tuple(x + y for x, y in zip(g.dv_rtn or (0.0, 0.0, 0.0), lb.dv_rtn, strict=True))
             if lb.kind and g.kind and lb.kind != g.kind:
                 g.kind = "both"
             continue
