@@ -26,7 +26,7 @@ verification file, and by hypothesis on generated text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +36,7 @@ from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet
 from orbitwatch.formats.tle import _ALPHA5_VALUE, _LINE1_START, _LINE2_START, parse_tle
 
-__all__ = ["COLUMNS", "ElsetTable", "read_tle_columns", "read_tle_fast", "read_tle_table"]
+__all__ = ["COLUMNS", "ElsetTable", "TleReader", "read_tle_columns", "read_tle_fast", "read_tle_table"]
 
 _UNIX0 = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_DAY = 86_400_000_000
@@ -97,10 +97,6 @@ _BITS[65:91] = _LETTER
 _ORDER = np.full(256, 9, dtype=np.int8)  # blanks, then a sign, then digits: the head of a number
 _ORDER[32], _ORDER[43], _ORDER[45] = 0, 1, 1
 _ORDER[48:58] = 2
-_DIGIT = np.zeros(256, dtype=np.uint8)  # digit values; anything else counts 0
-_DIGIT[48:58] = np.arange(10)
-_CHECK = _DIGIT.copy()  # what the checksum adds: digits, and 1 for a minus sign
-_CHECK[45] = 1
 _HEAD = _BLANK | _SIGN | _DIG
 
 
@@ -187,18 +183,23 @@ def _split_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return buf, starts, ends
 
 
-def _classify(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines: list[str]
+_PRINTABLE_CRLF = bytes(range(32, 127)) + b"\r\n"
+
+
+def _classify(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines: Sequence[str]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kind code of every line, its length without trailing blanks, and whether it is 'plain'
     (printable ASCII only): only plain lines may take the vectorised path."""
     # Bytes outside 32..126: LFs and the CRs of CRLF endings are expected, anything else makes its line
     # non-plain (TAB, other controls, non-ASCII) and the line is then classified by the scalar rules.
-    odd = np.flatnonzero(np.subtract(buf, 32, dtype=np.uint8) > 94)
-    ob = buf[odd]
-    nxt = buf[np.minimum(odd + 1, len(buf) - 1)]
-    odd = odd[(ob != 10) & ~((ob == 13) & (nxt == 10))]
     plain = np.ones(len(starts), dtype=bool)
-    plain[np.searchsorted(starts, odd, side="right") - 1] = False
+    # The usual file has none (one pass of C over the bytes to know it).
+    if raw.translate(None, _PRINTABLE_CRLF) or raw.count(b"\r") != raw.count(b"\r\n"):
+        odd = np.flatnonzero(np.subtract(buf, 32, dtype=np.uint8) > 94)
+        ob = buf[odd]
+        nxt = buf[np.minimum(odd + 1, len(buf) - 1)]
+        odd = odd[(ob != 10) & ~((ob == 13) & (nxt == 10))]
+        plain[np.searchsorted(starts, odd, side="right") - 1] = False
     length = ends - starts
     b0 = buf[starts]
     b1 = buf[np.minimum(starts + 1, len(buf) - 1)]
@@ -206,8 +207,9 @@ def _classify(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines:
     rlen = length.copy()
     kind = np.full(len(starts), _KIND_NAME, dtype=np.int8)
     kind[(length == 0) | (b0 == 35)] = _KIND_SKIP
-    head = buf[np.minimum(starts[:, None] + np.arange(9), len(buf) - 1)]
-    head = np.where(np.arange(9) < length[:, None], head, 0)  # bytes past the line end match nothing
+    padded = np.concatenate((buf, np.zeros(9, dtype=np.uint8)))
+    head = np.lib.stride_tricks.sliding_window_view(padded, 9)[starts]  # first 9 bytes of every line
+    head[np.arange(9) >= length[:, None]] = 0  # bytes past the line end match nothing
     catno = (b1 == 32) & _CAT_HEAD[head[:, 2]] & _CAT_TAIL[head[:, 3:7]].all(1)
     kind[catno & (b0 == 49) & _CLS_OK[head[:, 7]] & (head[:, 8] == 32)] = _KIND_L1
     kind[catno & (b0 == 50) & (head[:, 7] == 32)] = _KIND_L2
@@ -373,6 +375,23 @@ def _dtype(name: str):
     return np.int64 if name in ("norad_id", "epoch_us", "ephemeris_type") else np.float64
 
 
+class _Lines(Sequence):
+    """``text.split("\\n")``, split only if a line is asked for (a regular file never asks)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: list[str] | None = None
+        self._n = text.count("\n") + 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if self._lines is None:
+            self._lines = self._text.split("\n")
+        return self._lines[i]
+
+
 @dataclass
 class _Text:
     """The file as bytes, numpy buffer, text and lines, with each line's byte span and class."""
@@ -380,7 +399,7 @@ class _Text:
     raw: bytes
     buf: np.ndarray
     text: str
-    lines: list[str]
+    lines: Sequence[str]
     starts: np.ndarray
     ends: np.ndarray
     plain: np.ndarray
@@ -402,7 +421,7 @@ def _convert(t: _Text, i1: np.ndarray, i2: np.ndarray, ev: np.ndarray, name_idx:
     w[:, :69] = win[s1]
     w[:, 69:] = win[s2]
     # One pass for the layout: every column holds a class its position allows ...
-    ok = np.all(_BITS[w] & _ALLOWED, axis=1)
+    ok = np.all(np.take(_BITS, w) & _ALLOWED, axis=1)
     # ... number heads are blanks, at most one sign, then digits ...
     order = _ORDER[w[:, _PAIR_L]]
     after = _ORDER[w[:, _PAIR_R]]
@@ -411,14 +430,16 @@ def _convert(t: _Text, i1: np.ndarray, i2: np.ndarray, ev: np.ndarray, name_idx:
     ok &= (w[:, 0] == 49) & (w[:, 69] == 50) & _CLS_OK[w[:, 7]]
     des_blank = (w[:, 9:17] == 32).all(1)
     ok &= des_blank | ((w[:, 9:14] >= 48) & (w[:, 9:14] <= 57)).all(1)
+    # Digit values (0 for anything else) by arithmetic: ten times cheaper than a table lookup.
+    digit = w - np.uint8(48)
+    digit *= digit < 10
+    minus = w == 45
     # Checksums: digits plus one per minus sign, modulo 10, against column 69 of each line.
-    check = _CHECK[w]
+    check = digit + minus
     for c0 in (0, 69):
         total = check[:, c0:c0 + 68].sum(1, dtype=np.int64)
         ok &= total % 10 == w[:, c0 + 68].astype(np.int64) - 48
-    # Digit values by column (transposed: each column contiguous), mantissas by Horner's rule.
-    digit = _DIGIT[w].T
-    minus = w == 45
+    digit = digit.T  # mantissas by Horner's rule over columns
 
     def col(name: str) -> np.ndarray:
         cols = _DIGIT_COLS[name]
@@ -608,14 +629,16 @@ def _lf_text(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) 
     dropped = nl - ends  # CRs cut from each line
     if not dropped.any():
         return raw.decode("ascii"), starts
+    shift = np.zeros(len(starts), dtype=np.int64)
+    np.cumsum(dropped[:-1], out=shift[1:])
+    if dropped.max() == 1 and int(dropped.sum()) == raw.count(b"\r"):  # CRLF endings and no other CR
+        return raw.replace(b"\r", b"").decode("ascii"), starts - shift
     keep = np.ones(len(raw), dtype=bool)
     runs = np.flatnonzero(dropped)
     for j in runs[dropped[runs] > 1].tolist():  # CRCRLF and worse: rare
         keep[ends[j]:nl[j]] = False
     one = runs[dropped[runs] == 1]
     keep[ends[one]] = False
-    shift = np.zeros(len(starts), dtype=np.int64)
-    np.cumsum(dropped[:-1], out=shift[1:])
     return buf[:-1][keep].tobytes().decode("ascii"), starts - shift
 
 
@@ -625,59 +648,91 @@ def read_tle_table(data: bytes | str, *, file: str | None = None) -> tuple[Elset
     The bulk path of ingest: no Python object is made per record, except the strings a database row
     holds anyway (name, designator, original text).
     """
-    if isinstance(data, str):
-        text = data
-        raw = data.encode("utf-8", "surrogatepass")
-    else:
-        raw = data if isinstance(data, bytes) else bytes(data)
-        text = raw.decode("utf-8", "replace")
-    text_lines = text.split("\n")
-    buf, starts, ends = _split_lines(raw)
-    if len(starts) != len(text_lines):  # cannot happen: both split on the same LF bytes
-        raise ValidationError("internal line split mismatch", file=file)
-    kind, rlen, plain = _classify(buf, starts, ends, text_lines)
-    name_idx, i1, i2, errors = _group(kind, file, len(text_lines))
-    nrec = len(i1)
-    if nrec == 0:
-        errors.sort(key=lambda e: e[0])
-        return ElsetTable.empty(), [e for _, e in errors]
+    reader = TleReader(data, file=file)
+    table = ElsetTable.concat(list(reader.chunks()))
+    rest, order = reader.rest()
+    if len(rest):
+        table = ElsetTable.concat([table, rest]).take(order)
+    return table, reader.errors
 
-    t = _Text(raw, buf, text, text_lines, starts, ends, plain, *_lf_text(raw, buf, starts, ends))
-    s1, s2 = starts[i1], starts[i2]
-    # A record is vectorisable when both lines are plain and exactly 69 columns long once the
-    # strict reader has cut what follows a blank after column 69.
-    elig = plain[i1] & plain[i2]
-    for s, ln in ((s1, i1), (s2, i2)):
-        r = rlen[ln]
-        after = buf[np.minimum(s + 69, len(buf) - 1)]
-        elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
-    ev = np.flatnonzero(elig)
-    parts = [_convert(t, i1, i2, ev[a:a + _CHUNK], name_idx, file)  # chunks: temporaries stay in cache
-             for a in range(0, len(ev), _CHUNK)]
-    good = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
-    table = ElsetTable.concat([p[1] for p in parts])
-    table.object_name, table.original = _names_and_originals(t, name_idx[good], i1[good], i2[good])
-    if len(good) == nrec:
-        errors.sort(key=lambda e: e[0])
-        return table, [e for _, e in errors]
 
-    # Everything else: the strict scalar reader, which yields the element set or the exact error.
-    done = np.zeros(nrec, dtype=bool)
-    done[good] = True
-    scalar_idx: list[int] = []
-    scalar_sets: list[ElementSet] = []
-    for r in np.flatnonzero(~done).tolist():
-        j1, j2, jn = int(i1[r]), int(i2[r]), int(name_idx[r])
-        name = _name_of(text_lines[jn].rstrip("\r\n")) if jn >= 0 else None
-        try:
-            scalar_sets.append(parse_tle(text_lines[j1].rstrip("\r\n"), text_lines[j2].rstrip("\r\n"), name,
-                                         file=file, line=j1 + 1))
-            scalar_idx.append(r)
-        except ValidationError as exc:
-            errors.append((j2, RecordError.from_exc(exc)))
-    errors.sort(key=lambda e: e[0])
-    if scalar_sets:
-        table = ElsetTable.concat([table, ElsetTable.from_elsets(scalar_sets)])
+class TleReader:
+    """A TLE/3LE text read in steps, for loaders that overlap reading with writing.
+
+    Construction splits, classifies and pairs the lines (about a third of the work). :meth:`chunks`
+    then yields the records that pass the vectorised checks as tables of at most ``size`` rows, in file
+    order; :meth:`rest` reads the others with the strict scalar reader. :attr:`errors` (a list, the same
+    object throughout) is complete, in file order, once :meth:`rest` has run. :func:`read_tle_table` is
+    ``chunks`` + ``rest`` put back into file order.
+    """
+
+    def __init__(self, data: bytes | str, *, file: str | None = None) -> None:
+        if isinstance(data, str):
+            text = data
+            raw = data.encode("utf-8", "surrogatepass")
+        else:
+            raw = data if isinstance(data, bytes) else bytes(data)
+            text = raw.decode("utf-8", "replace")
+        self.file = file
+        text_lines = _Lines(text)
+        buf, starts, ends = _split_lines(raw)
+        if len(starts) != len(text_lines):  # cannot happen: both split on the same LF bytes
+            raise ValidationError("internal line split mismatch", file=file)
+        kind, rlen, plain = _classify(raw, buf, starts, ends, text_lines)
+        self._name_idx, self._i1, self._i2, self._errors = _group(kind, file, len(text_lines))
+        self.errors: list[RecordError] = []
+        self._lines = text_lines
+        self._good: list[np.ndarray] = []
+        nrec = len(self._i1)
+        self.records = nrec
+        if nrec == 0:
+            self._text = None
+            self._ev = np.empty(0, dtype=np.int64)
+            return
+        self._text = _Text(raw, buf, text, text_lines, starts, ends, plain, *_lf_text(raw, buf, starts, ends))
+        i1, i2 = self._i1, self._i2
+        s1, s2 = starts[i1], starts[i2]
+        # A record is vectorisable when both lines are plain and exactly 69 columns long once the
+        # strict reader has cut what follows a blank after column 69.
+        elig = plain[i1] & plain[i2]
+        for s, ln in ((s1, i1), (s2, i2)):
+            r = rlen[ln]
+            after = buf[np.minimum(s + 69, len(buf) - 1)]
+            elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
+        self._ev = np.flatnonzero(elig)
+
+    def chunks(self, size: int = _CHUNK) -> Iterator[ElsetTable]:
+        """Tables of the records the vectorised checks accept (chunks of the text: temporaries stay in cache)."""
+        i1, i2, name_idx, ev = self._i1, self._i2, self._name_idx, self._ev
+        for a in range(0, len(ev), size):
+            good, table = _convert(self._text, i1, i2, ev[a:a + size], name_idx, self.file)
+            table.object_name, table.original = _names_and_originals(self._text, name_idx[good], i1[good], i2[good])
+            self._good.append(good)
+            if len(table):
+                yield table
+
+    def rest(self) -> tuple[ElsetTable, np.ndarray]:
+        """The remaining records by the strict scalar reader (after :meth:`chunks`), and the permutation
+        that puts ``chunks`` + ``rest`` into file order. Completes :attr:`errors`."""
+        nrec = self.records
+        good = np.concatenate(self._good) if self._good else np.empty(0, dtype=np.int64)
+        errors = self._errors
+        scalar_idx: list[int] = []
+        scalar_sets: list[ElementSet] = []
+        if len(good) < nrec:
+            done = np.zeros(nrec, dtype=bool)
+            done[good] = True
+            lines, file = self._lines, self.file
+            for r in np.flatnonzero(~done).tolist():
+                j1, j2, jn = int(self._i1[r]), int(self._i2[r]), int(self._name_idx[r])
+                name = _name_of(lines[jn].rstrip("\r\n")) if jn >= 0 else None
+                try:
+                    scalar_sets.append(parse_tle(lines[j1].rstrip("\r\n"), lines[j2].rstrip("\r\n"), name,
+                                                 file=file, line=j1 + 1))
+                    scalar_idx.append(r)
+                except ValidationError as exc:
+                    errors.append((j2, RecordError.from_exc(exc)))
+        errors.sort(key=lambda e: e[0])
+        self.errors[:] = [e for _, e in errors]
         order = np.argsort(np.concatenate([good, np.asarray(scalar_idx, dtype=np.int64)]), kind="stable")
-        table = table.take(order)
-    return table, [e for _, e in errors]
+        return (ElsetTable.from_elsets(scalar_sets) if scalar_sets else ElsetTable.empty()), order

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import queue
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,9 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from orbitwatch.errors import RecordError, ValidationError
+from orbitwatch.formats.detect import read_bytes, read_path
 from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph, regime_of
-from orbitwatch.formats.tle_fast import ElsetTable
+from orbitwatch.formats.tle_fast import ElsetTable, TleReader
 from orbitwatch.markings import (
     DATA_MODES,
     DEFAULT_SCHEME,
@@ -47,6 +50,7 @@ from orbitwatch.markings import (
     nations_from_mask,
 )
 from orbitwatch.store.base import marking_values
+from orbitwatch.store.engine import deferred_checkpoint
 from orbitwatch.store.schema import element_sets, ingest_batches, space_objects
 
 _WGS72_MU = 398600.8
@@ -118,8 +122,6 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "aut
     ``on_batch(conn, batch)`` runs inside each file's transaction (the audit log uses it so that the
     record of an ingest commits or rolls back with the ingest itself).
     """
-    from orbitwatch.formats import read_path
-
     report = IngestReport()
     for path in paths:
         t0 = time.perf_counter()
@@ -129,11 +131,11 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "aut
             err = RecordError(exc.file or str(path), exc.line, exc.field, exc.reason)
             report.add(IngestReport(rejected=1, errors=[err], files=[str(path)]))
             continue
-        read_s = time.perf_counter() - t0
+        read_s = time.perf_counter() - t0  # a TLE file: lines found and paired (its records read while writing)
         one = _ingest(engine, result.table, result.records, result.errors, file=str(path), fmt=result.format,
                       source=source, nation=nation, marking=marking, strict=strict, user=user,
                       on_batch=on_batch, progress=progress)
-        one.stages = {"read": read_s, **one.stages}
+        one.stages = {**one.stages, "read": read_s + one.stages.get("read", 0.0)}
         one.seconds += read_s
         report.add(one)
     return report
@@ -143,8 +145,6 @@ def ingest_bytes(engine: Engine, data: bytes, name: str, *, fmt: str = "auto", s
                  nation: str | None = None, marking: Marking | None = None, strict: bool = False,
                  user: str | None = None, on_batch: BatchHook | None = None) -> IngestReport:
     """Ingest an uploaded document (the API's path); same rules as :func:`ingest_paths`."""
-    from orbitwatch.formats import read_bytes
-
     try:
         result = read_bytes(data, name, fmt=fmt, tle_table=True)
     except ValidationError as exc:
@@ -180,7 +180,13 @@ def _no_gc():
             gc.enable()
 
 
-def _ingest(engine: Engine, table: ElsetTable | None, records: Sequence[ElementSet | SatcatRecord],
+def _read_all(reader: TleReader) -> ElsetTable:
+    table = ElsetTable.concat(list(reader.chunks()))
+    rest, order = reader.rest()
+    return ElsetTable.concat([table, rest]).take(order) if len(rest) else table
+
+
+def _ingest(engine: Engine, table: ElsetTable | TleReader | None, records: Sequence[ElementSet | SatcatRecord],
             errors: Sequence[RecordError], *, file: str | None, fmt: str | None, source: str,
             nation: str | None, marking: Marking | None, strict: bool, user: str | None,
             on_batch: BatchHook | None, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
@@ -188,41 +194,58 @@ def _ingest(engine: Engine, table: ElsetTable | None, records: Sequence[ElementS
     marking = marking or Marking()
     if nation is not None:
         marking.check_originator(nation)
-    report = IngestReport(rejected=len(errors), errors=list(errors), files=[file] if file else [])
+    stages: dict[str, float] = {}
+    reader = table if isinstance(table, TleReader) else None
+    if reader is not None and (strict or progress is not None or records):
+        # Whole file first: strict mode must see every error before writing anything.
+        t = time.perf_counter()
+        table, reader = _read_all(reader), None
+        stages["read"] = time.perf_counter() - t
+    report = IngestReport(rejected=len(errors), errors=list(errors), files=[file] if file else [], stages=stages)
     if strict and errors:
         report.seconds = time.perf_counter() - t0
         return report  # all-or-nothing: nothing written
-    stages = report.stages
     with _no_gc():
+        satcat: list[SatcatRecord] = []
         if records:
             elsets = [r for r in records if isinstance(r, ElementSet)]
             satcat = [r for r in records if isinstance(r, SatcatRecord)]
             if elsets:
-                table = ElsetTable.concat([table, ElsetTable.from_elsets(elsets)] if table is not None and len(table)
-                                          else [ElsetTable.from_elsets(elsets)])
-        else:
-            satcat = []
-        if table is not None and not len(table):
+                parts = [table] if isinstance(table, ElsetTable) and len(table) else []
+                table = ElsetTable.concat([*parts, ElsetTable.from_elsets(elsets)])
+        if isinstance(table, ElsetTable) and not len(table):
             table = None
         now = time.time()
         mv = marking_values(marking)
         t = time.perf_counter()
-        cols = _elset_columns(table, mv["marking"]) if table is not None else None
+        cols = _elset_columns(table, mv["marking"]) if isinstance(table, ElsetTable) else None
         stages["rows"] = time.perf_counter() - t
-        with engine.begin() as conn:
+        with engine.connect() as conn, deferred_checkpoint(engine, conn), conn.begin():
             t = time.perf_counter()
             batch_id = conn.execute(insert(ingest_batches).values(
                 file=file, format=fmt, source=source, nation=nation, user=user, started_at=now,
                 **mv)).inserted_primary_key[0]
             touched: set[int] = set()
-            if cols is not None:
-                consts = {"source": source, "nation": nation, "batch_id": batch_id, "ingested_at": now, **mv}
-                inserted = _insert_elsets(conn, cols, consts, progress)
-                report.accepted += inserted
-                report.duplicates += len(cols["norad_id"]) - inserted
-                stages["element_sets"] = time.perf_counter() - t
-                t = time.perf_counter()
-                report.objects_updated += _objects_from_elsets(conn, table, marking, source, nation, now, touched)
+            consts = {"source": source, "nation": nation, "batch_id": batch_id, "ingested_at": now, **mv}
+            lo = conn.execute(select(func.coalesce(func.max(element_sets.c.id), 0))).scalar_one()
+            total = inserted = 0
+            in_order = True
+            if reader is not None:
+                # Read and write at once: the next chunk is parsed while this one is inserted.
+                table, total, inserted, in_order = _stream_elsets(conn, reader, mv["marking"], consts)
+                report.rejected += len(reader.errors)
+                report.errors.extend(reader.errors)
+            elif cols is not None:
+                total = len(cols["norad_id"])
+                inserted = _insert_elsets(conn, cols, consts, progress, set())
+            report.accepted += inserted
+            report.duplicates += total - inserted
+            stages["element_sets"] = time.perf_counter() - t
+            t = time.perf_counter()
+            if table is not None and len(table):
+                all_new = (lo, batch_id) if inserted == total and in_order else None
+                report.objects_updated += _objects_from_elsets(conn, table, marking, source, nation, now, touched,
+                                                               all_new)
             if satcat:
                 report.accepted += len(satcat)
                 report.objects_updated += _objects_from_satcat(conn, satcat, marking, source, nation, now,
@@ -242,6 +265,75 @@ def _ingest(engine: Engine, table: ElsetTable | None, records: Sequence[ElementS
         stages["commit"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - t0
     return report
+
+
+_STOP = object()
+
+
+def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, consts: dict[str, Any]
+                   ) -> tuple[ElsetTable, int, int, bool]:
+    """Insert a file's element sets chunk by chunk while a worker thread reads the next chunk (numpy
+    and the database both release the GIL for much of their work, and the machine has two cores).
+
+    Returns the whole table (for the object rows), how many sets there were, how many were new, and
+    whether they were inserted in (object, epoch) order.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():  # the writer may have failed and stopped reading
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for part in reader.chunks():
+                if not put((part, _elset_columns(part, marking_text, sort=False))):
+                    return
+            rest, _ = reader.rest()  # records only the scalar reader took: they come last, out of order
+            if put((rest, _elset_columns(rest, marking_text, sort=False)) if len(rest) else None):
+                put(_STOP)
+        except BaseException as exc:  # noqa: BLE001 - handed to the writer, which re-raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="orbitwatch-ingest-reader", daemon=True)
+    worker.start()
+    parts: list[ElsetTable] = []
+    seen: set = set()
+    total = inserted = 0
+    in_order = True
+    last_key: tuple[int, int] | None = None
+    try:
+        while True:
+            item = chunks.get()
+            if item is _STOP:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
+                continue
+            part, cols = item
+            parts.append(part)
+            norad, eus = part.norad_id, part.epoch_us
+            in_order = in_order and _is_sorted(norad, eus) and (
+                last_key is None or (int(norad[0]), int(eus[0])) >= last_key)
+            last_key = (int(norad[-1]), int(eus[-1]))
+            total += len(part)
+            inserted += _insert_elsets(conn, cols, consts, None, seen)
+    finally:
+        stop.set()
+        worker.join()
+    return ElsetTable.concat(parts), total, inserted, in_order
+
+
+def _is_sorted(norad: np.ndarray, eus: np.ndarray) -> bool:
+    return len(norad) < 2 or bool(np.all(norad[1:] >= norad[:-1])
+                                  and np.all((norad[1:] > norad[:-1]) | (eus[1:] >= eus[:-1])))
 
 
 # ------------------------------------------------------------------------------------------ element sets
@@ -272,7 +364,7 @@ def _digests(t: ElsetTable, epoch_ts: np.ndarray, marking_text: str) -> list[byt
     packed["e"] = np.column_stack([getattr(t, f) for f in _DIGEST_FIELDS])
     packed["m"] = mark
     size = _DIGEST_LAYOUT.size + len(mark)  # an empty marking text would leave one pad byte out
-    data = memoryview(packed.tobytes())
+    data = packed.tobytes()  # slices of bytes hash twice as fast as memoryview slices
     step = layout.itemsize
     b2 = hashlib.blake2b
     return [b2(data[i:i + size], digest_size=16).digest() for i in range(0, len(data), step)]
@@ -289,13 +381,12 @@ def _regimes(mean_motion: np.ndarray, ecc: np.ndarray) -> np.ndarray:
     return _REGIME_NAMES[code]
 
 
-def _elset_columns(t: ElsetTable, marking_text: str) -> dict[str, list]:
+def _elset_columns(t: ElsetTable, marking_text: str, *, sort: bool = True) -> dict[str, list]:
     """The per-row values of ``element_sets`` (everything but the batch's constants), as lists, in the
-    index's order (object, epoch): the B-tree then appends instead of inserting at random."""
-    norad, eus = t.norad_id, t.epoch_us
-    if len(norad) > 1 and not (np.all(norad[1:] >= norad[:-1])
-                               and np.all((norad[1:] > norad[:-1]) | (eus[1:] >= eus[:-1]))):
-        t = t.take(np.lexsort((eus, norad)))
+    index's order (object, epoch) unless ``sort`` is False: the B-tree then appends instead of
+    inserting at random."""
+    if sort and not _is_sorted(t.norad_id, t.epoch_us):
+        t = t.take(np.lexsort((t.epoch_us, t.norad_id)))
     ts = t.epoch_unix
     n = t.mean_motion * (2.0 * np.pi / 86400.0)
     sma = np.cbrt(_WGS72_MU / (n * n))
@@ -320,9 +411,10 @@ def _elset_columns(t: ElsetTable, marking_text: str) -> dict[str, list]:
 
 
 def _insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
-                   progress: Callable[[str, int, int], None] | None) -> int:
+                   progress: Callable[[str, int, int], None] | None, seen: set) -> int:
+    """Insert the sets not stored yet; ``seen`` collects the keys of this batch across calls (PostgreSQL)."""
     if conn.dialect.name == "postgresql":
-        return _pg_insert_elsets(conn, cols, consts, progress)
+        return _pg_insert_elsets(conn, cols, consts, progress, seen)
     return _sqlite_insert_elsets(conn, cols, consts, progress)
 
 
@@ -352,15 +444,14 @@ def _sqlite_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[
     bound = [c for c in ELSET_COLUMNS if c not in literal]
     values = [literal.get(c, "?") for c in ELSET_COLUMNS]
     n = len(cols["norad_id"])
-    lists = [cols[c] if c in cols else repeat(consts[c], n) for c in bound]
-    rows = list(zip(*lists, strict=False))  # constants are endless repeats
+    rows = zip(*[cols[c] if c in cols else repeat(consts[c], n) for c in bound], strict=False)  # repeat: endless
     names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
     sql = f"INSERT OR IGNORE INTO element_sets ({names}) VALUES ({', '.join(values)})"
     raw = conn.connection.driver_connection
     cur = raw.cursor()
     before = raw.total_changes
     for i in range(0, n, _CHUNK):
-        cur.executemany(sql, rows[i:i + _CHUNK])
+        cur.executemany(sql, islice(rows, _CHUNK))
         if progress:
             progress("insert", min(i + _CHUNK, n), n)
     cur.close()
@@ -380,7 +471,7 @@ def _pg_types(table, columns: Sequence[str], dialect) -> list[str]:
 
 
 def _pg_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
-                      progress: Callable[[str, int, int], None] | None) -> int:
+                      progress: Callable[[str, int, int], None] | None, seen: set) -> int:
     """Binary COPY straight into ``element_sets`` of the sets it does not hold yet.
 
     Sets already stored are found first (one index probe per set); a concurrent ingest of the same sets
@@ -391,7 +482,7 @@ def _pg_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str,
 
     raw = conn.connection.driver_connection
     n = len(cols["norad_id"])
-    keep = _pg_new_rows(raw, cols)
+    keep = _pg_new_rows(raw, cols, seen)
     names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
     types = _pg_types(element_sets, ELSET_COLUMNS, conn.dialect)
     lists = [cols[c] if c in cols else repeat(consts[c], n) for c in ELSET_COLUMNS]
@@ -431,23 +522,21 @@ def _pg_copy(cur, sql: str, types: list[str], rows: list[tuple],
                 progress("copy", i, len(rows))
 
 
-def _pg_new_rows(raw, cols: dict[str, list]) -> list[bool] | None:
-    """Which rows are new (not stored, not repeated earlier in the batch); None when all are."""
+def _pg_new_rows(raw, cols: dict[str, list], seen: set) -> list[bool] | None:
+    """Which rows are new (not stored, not earlier in the batch: ``seen``); None when all are."""
     norad, ts, dig = cols["norad_id"], cols["epoch_ts"], cols["digest"]
+    keys = list(zip(norad, ts, dig, strict=True))
     with raw.cursor() as cur:
         cur.execute("SELECT EXISTS (SELECT 1 FROM element_sets)")
-        empty = not cur.fetchone()[0]
-        stored: set = set()
-        if not empty:
+        if cur.fetchone()[0]:
             # LATERAL: one probe of the unique index per set, whatever the planner thinks of the array.
             cur.execute("SELECT u.n, u.t, x.digest FROM unnest(%s::int4[], %s::float8[]) AS u(n, t) "
                         "CROSS JOIN LATERAL (SELECT e.digest FROM element_sets e "
                         "WHERE e.norad_id = u.n AND e.epoch_ts = u.t) AS x", (norad, ts))
-            stored = {(a, b, bytes(c)) for a, b, c in cur.fetchall()}
-    keys = list(zip(norad, ts, dig, strict=True))
-    if not stored and len(set(keys)) == len(keys):
+            seen.update((a, b, bytes(c)) for a, b, c in cur.fetchall())
+    if seen.isdisjoint(keys) and len(set(keys)) == len(keys):
+        seen.update(keys)
         return None
-    seen = stored
     keep = []
     for k in keys:
         keep.append(k not in seen)
@@ -457,19 +546,60 @@ def _pg_new_rows(raw, cols: dict[str, list]) -> list[bool] | None:
 
 # ----------------------------------------------------------------------------------------------- objects
 def _objects_from_elsets(conn: Connection, t: ElsetTable, marking: Marking, source: str, nation: str | None,
-                         now: float, touched: set[int]) -> int:
+                         now: float, touched: set[int], batch: tuple[int, int] | None) -> int:
     """Describe the batch's objects under its marking: designator and name (where the description has
-    none yet) and the regime of the newest set of each object in the batch."""
+    none yet) and the regime of the newest set of each object in the batch (of sets with the same
+    epoch, the last in the file).
+
+    ``batch`` = (highest element-set id before this batch, batch id) when every set of the batch was
+    new: a first description of these objects is then copied by the database from the rows it has just
+    stored, with no value passing through Python again.
+    """
     norad, eus = t.norad_id, t.epoch_us
-    order = np.lexsort((-np.arange(len(norad)), eus, norad))  # newest epoch last; of equal ones, the first
+    objects = np.unique(norad)
+    touched.update(objects.tolist())
+    mv = marking_values(marking)
+    so = space_objects
+    if batch is not None and conn.execute(select(so.c.row_id).where(_same_group(so, mv["marking"], nation))
+                                          .limit(1)).first() is None:
+        return _objects_from_new_rows(conn, batch, marking, source, nation, now)
+    order = np.lexsort((np.arange(len(norad)), eus, norad))  # newest epoch last; of equal ones, the last
     ns = norad[order]
     last = order[np.r_[ns[1:] != ns[:-1], True]]
     regimes = _regimes(t.mean_motion[last], t.eccentricity[last]).tolist()
     ids = norad[last].tolist()
-    rows = [(k, t.object_id[i], t.object_name[i], rg) for k, i, rg in zip(ids, last.tolist(), regimes, strict=True)]
-    touched.update(ids)
+    rows = list(zip(ids, [t.object_id[i] for i in last.tolist()], [t.object_name[i] for i in last.tolist()],
+                    regimes, strict=True))
     return _write_descriptions(conn, ("object_id", "name", "regime"), rows, marking, source, nation, now,
                                fill_only=("object_id", "name"))
+
+
+def _objects_from_new_rows(conn: Connection, batch: tuple[int, int], marking: Marking, source: str,
+                           nation: str | None, now: float) -> int:
+    """First descriptions of the batch's objects, by ``INSERT ... SELECT`` from its element-set rows."""
+    lo, batch_id = batch
+    mv = marking_values(marking)
+    cols = ("norad_id", "object_id", "name", "regime", "source", "nation", "updated_at", *_MARKING_KEYS,
+            "n_sources", "multi")
+    consts = (source, nation, now, *(mv[k] for k in _MARKING_KEYS), 1, 0)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur:
+            cur.execute(f"INSERT INTO space_objects ({_names(cols)}) SELECT norad_id, object_id, object_name, regime, "
+                        f"{', '.join(['%s'] * len(consts))} FROM (SELECT DISTINCT ON (norad_id) norad_id, "
+                        "object_id, object_name, regime FROM element_sets WHERE id > %s AND batch_id = %s "
+                        "ORDER BY norad_id, epoch_ts DESC, id DESC) AS newest", (*consts, lo, batch_id))
+            return cur.rowcount
+    # SQLite: the batch's rows have the ids after ``lo``, in (object, epoch) order, so the newest set of
+    # an object is the row whose next id belongs to another object.
+    cur = raw.cursor()
+    cur.execute(f"INSERT INTO space_objects ({_names(cols)}) SELECT e.norad_id, e.object_id, e.object_name, "
+                f"e.regime, {', '.join('?' * len(consts))} FROM element_sets e WHERE e.id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM element_sets f WHERE f.id = e.id + 1 AND f.norad_id = e.norad_id)",
+                (*consts, lo))
+    n = cur.rowcount
+    cur.close()
+    return n
 
 
 def _objects_from_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: Marking, source: str,
@@ -513,15 +643,22 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     insert_cols = ("norad_id", *fields, "source", "nation", "updated_at", *_MARKING_KEYS, "n_sources", "multi")
     tail = (source, nation, now, *(mv[k] for k in _MARKING_KEYS), 1, 0)
     if group_exists is None:  # first description under this marking: plain inserts
-        full = [(*r, *tail) for r in rows]
         if pg:
+            full = [(*r, *tail) for r in rows]
             with conn.connection.driver_connection.cursor() as cur:
                 _pg_copy(cur, f"COPY space_objects ({_names(insert_cols)}) FROM STDIN (FORMAT BINARY)",
                          _pg_types(so, insert_cols, conn.dialect), full, None)
         else:
+            # The group's constants written into the statement (see _sqlite_insert_elsets).
+            consts = [_sql_literal(v) for v in tail]
+            if all(c is not None for c in consts):
+                values = ["?"] * (1 + len(fields)) + consts
+                full = rows
+            else:
+                values = ["?"] * len(insert_cols)
+                full = [(*r, *tail) for r in rows]
             cur = conn.connection.driver_connection.cursor()
-            cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES "
-                            f"({', '.join('?' * len(insert_cols))})", full)
+            cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES ({', '.join(values)})", full)
             cur.close()
         return len(rows)
     # Otherwise stage the batch, match it to existing rows, update what changed, insert the rest.
