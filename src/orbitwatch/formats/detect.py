@@ -52,8 +52,9 @@ class ReadResult:
     #: TLE only: numeric fields as numpy arrays aligned with ``records`` (see
     #: :func:`orbitwatch.formats.tle_fast.read_tle_columns`); None for other formats.
     columns: dict | None = None
-    #: TLE read with ``tle_table=True``: the element sets as one
-    #: :class:`~orbitwatch.formats.tle_fast.ElsetTable` (``records`` is then empty); bulk loaders use it.
+    #: TLE read with ``tle_table=True``: a :class:`~orbitwatch.formats.tle_fast.TleReader` that yields the
+    #: element sets as column tables (``records`` is then empty, and ``errors`` is complete once the
+    #: reader's ``rest()`` has run); bulk loaders use it.
     table: Any = None
 
 
@@ -219,10 +220,10 @@ def _collect(items, kind: str, fmt: str, name: str | None) -> ReadResult:
 def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, int] | None,
              tle_table: bool = False) -> ReadResult:
     if fmt == "tle" and tle_table:
-        from orbitwatch.formats.tle_fast import read_tle_table
+        from orbitwatch.formats.tle_fast import TleReader
 
-        table, errs = read_tle_table(data, file=name)
-        return ReadResult(kind="elsets", format="tle", records=[], errors=errs, file=name, table=table)
+        reader = TleReader(data, file=name)
+        return ReadResult(kind="elsets", format="tle", records=[], errors=reader.errors, file=name, table=reader)
     if fmt == "tle":
         from orbitwatch.formats.tle_fast import read_tle_columns
 
@@ -259,7 +260,7 @@ def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
     ``fmt``: ``"auto"`` (detect from content), ``"tle"``, ``"omm"`` (any OMM encoding, detected),
     ``"satcat"`` (any SATCAT layout, detected), or one of :data:`FORMATS` to skip detection.
     ``norad_ids`` maps OBJECT_ID to catalogue number for OMMs that omit NORAD_CAT_ID. ``tle_table``: a
-    TLE file comes back as ``ReadResult.table`` (columns) instead of ``records`` (the bulk ingest path).
+    TLE file comes back as a reader of column tables in ``ReadResult.table`` (the bulk ingest path).
     Raises :class:`ValidationError` for unreadable or unsupported content; per-record problems are in
     ``ReadResult.errors``.
     """
