@@ -29,8 +29,9 @@ record that is not released to you answers 404 exactly as one that does not exis
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     from orbitwatch.api import problems
-    from orbitwatch.api.deps import NodeState
+    from orbitwatch.api.deps import AuditGate, NodeState
     from orbitwatch.api.limits import BodySizeLimit, RateLimiter
+    from orbitwatch.api.reads import LoopConnections
     from orbitwatch.api.routes import admin, auth, catalog, ingest, meta, products, releases
     from orbitwatch.markings import ClassificationScheme
     from orbitwatch.settings import database_url, get_settings
@@ -47,13 +48,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     rate = float(settings.rate_limit_per_minute)
     state = NodeState(
         settings=settings, engine=engine, scheme=scheme, audit=audit,
-        audit_buffer=AuditBuffer(audit, engine, interval_s=float(getattr(settings, "audit_flush_s", 0.2))),
+        audit_buffer=AuditBuffer(audit, engine, interval_s=float(getattr(settings, "audit_gather_s", 0.005))),
         limiter=RateLimiter(rate, burst=getattr(settings, "rate_limit_burst", None)),
         login_limiter=RateLimiter(float(getattr(settings, "login_rate_per_minute", 30)), burst=10),
         organisations=tuple(getattr(settings, "partner_organisations", ()) or ()),
         session_hours=float(getattr(settings, "session_hours", 12.0)),
         cookie_secure=settings.environment == "production",
         token_cache_s=float(getattr(settings, "token_cache_s", 2.0)),
+        loop_conns=LoopConnections(engine),
     )
 
     @asynccontextmanager
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         _bound_threads(engine)
         yield
         state.audit_buffer.close()
+        state.loop_conns.close()
 
     app = FastAPI(title="orbitwatch", version=_version(), description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if router is not None:
             app.include_router(router)
     _mount_web(app)
+    app.add_middleware(AuditGate, buffer=state.audit_buffer)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
     return app
 

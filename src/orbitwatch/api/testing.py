@@ -53,6 +53,8 @@ class AsgiClient:
         node = getattr(self.app.state, "node", None)
         if node is not None:
             node.audit_buffer.close()
+            if node.loop_conns is not None:
+                node.loop_conns.close()
         self._loop.close()
 
 

@@ -195,13 +195,15 @@ def _snapshot_rows(conn: Connection, where) -> list:
     "Newest" is taken after the filter (as :func:`orbitwatch.store.queries.latest_element_sets` does),
     so a reader never learns that a newer, unreleased set exists. Only the columns the globe needs.
     """
+    from orbitwatch.store.queries import readable_objects
+
     e, so = element_sets, space_objects
     newest = (select(e.c.norad_id, func.max(e.c.epoch_ts).label("m")).where(where(e))
               .group_by(e.c.norad_id).subquery())
     cols = [e.c[c] for c in _ELSET_COLS] + [so.c[c].label("o_" + c) for c in _OBJECT_COLS]
     q = (select(*cols)
          .select_from(e.join(newest, and_(e.c.norad_id == newest.c.norad_id, e.c.epoch_ts == newest.c.m))
-                      .outerjoin(so, and_(so.c.norad_id == e.c.norad_id, where(so))))
+                      .outerjoin(so, and_(so.c.norad_id == e.c.norad_id, readable_objects(where)(so))))
          .where(where(e))
          .order_by(e.c.norad_id, e.c.id.desc()))
     rows = conn.execute(q).all()

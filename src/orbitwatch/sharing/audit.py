@@ -12,12 +12,14 @@ matches its hash), a removed entry (a gap in the sequence) and a reordered or re
 ``prev_hash`` does not match its predecessor's hash).
 
 Reads of restricted data are frequent (every API page a nation reads), so the API queues them in an
-:class:`AuditBuffer` that appends them in batches at most ``interval_s`` later; acts (logins, ingests,
-releases, user and token changes) are appended synchronously by the code that performs them.
+:class:`AuditBuffer` that appends them in group commits (many requests, one transaction) and holds each
+response back until its entry is committed; acts (logins, ingests, releases, user and token changes)
+are appended synchronously by the code that performs them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -266,40 +268,47 @@ def _entry(r) -> AuditEntry:
 
 
 class AuditBuffer:
-    """Queue read events and append them in batches from one background thread.
+    """Queue read events and append them to the chain in group commits from one background thread.
 
-    ``submit`` never blocks a request on the database; entries reach the chain within about
-    ``interval_s`` and :meth:`close` flushes what is left (the API calls it at shutdown). A crash can
-    lose at most the last ``interval_s`` of *read* events; acts are never buffered.
+    ``submit`` never blocks a request on the database and returns a *ticket*; :meth:`committed` (async)
+    resolves once that ticket's entry is committed. The API holds back every response that carries
+    restricted records until its ticket is committed (``api/deps.py: AuditGate``), so no restricted read
+    leaves the node without its entry in the chain, yet many requests share one transaction: the writer
+    gathers for ``interval_s`` and then appends everything pending at once, and whatever arrives while a
+    commit runs goes into the next one. If the chain cannot be written (after retries) the waiting
+    responses are refused (``committed`` answers False) rather than sent unlogged.
     """
 
-    def __init__(self, audit: AuditLog, engine: Engine, *, interval_s: float = 0.2, max_batch: int = 1000):
+    def __init__(self, audit: AuditLog, engine: Engine, *, interval_s: float = 0.005, max_batch: int = 2000,
+                 attempts: int = 3):
         self._audit = audit
         self._engine = engine
         self._interval = interval_s
         self._max_batch = max_batch
+        self._attempts = attempts
         self._cond = threading.Condition()
         self._pending: list[dict[str, Any]] = []
         self._submitted = 0
         self._done = 0
+        self._failed: list[tuple[int, int]] = []  # ticket ranges [first, last] that could not be written
+        self._waiters: list[tuple[int, Any, Any]] = []  # (ticket, event loop, future)
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def submit(self, event: dict[str, Any]) -> None:
+    def submit(self, event: dict[str, Any]) -> int:
+        """Queue one event; returns its ticket (0 when it was written synchronously, after close)."""
         event.setdefault("ts", time.time())
         with self._cond:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
+            if not self._closed:
                 self._pending.append(event)
                 self._submitted += 1
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="audit-buffer", daemon=True)
                     self._thread.start()
                 self._cond.notify_all()
-        if closed:
-            self._audit.record_many(self._engine, [event])
+                return self._submitted
+        self._audit.record_many(self._engine, [event])
+        return 0
 
     def _run(self) -> None:
         while True:
@@ -309,25 +318,66 @@ class AuditBuffer:
                 if not self._pending and self._closed:
                     return
                 closing = self._closed
-            if not closing:
-                time.sleep(self._interval)  # gather a batch: one transaction for many reads
+            if not closing and self._interval > 0:
+                time.sleep(self._interval)  # gather: one transaction for the reads of many requests
             with self._cond:
                 batch = self._pending[:self._max_batch]
                 del self._pending[:self._max_batch]
-            self._write(batch)
+                first = self._done + 1
+            ok = self._write(batch)
             with self._cond:
                 self._done += len(batch)
+                if not ok:
+                    self._failed.append((first, self._done))
+                    del self._failed[:-100]
+                self._wake()
                 self._cond.notify_all()
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        for attempt in range(3):
+    def _write(self, batch: list[dict[str, Any]]) -> bool:
+        for attempt in range(self._attempts):
             try:
                 self._audit.record_many(self._engine, batch)
-                return
+                return True
             except Exception:  # noqa: BLE001 - the writer thread must survive a bad moment of the database
                 log.exception("could not append %d audit entries (attempt %d)", len(batch), attempt + 1)
-                time.sleep(0.5)
-        log.error("dropped %d audit read entries", len(batch))
+                time.sleep(0.2 * (attempt + 1))
+        log.error("could not write %d audit read entries: their responses are refused", len(batch))
+        return False
+
+    def _ok(self, ticket: int) -> bool:
+        return not any(a <= ticket <= b for a, b in self._failed)
+
+    def _wake(self) -> None:
+        """Resolve the futures of committed tickets (called with the lock held): one call per event loop."""
+        if not self._waiters:
+            return
+        ready: dict[Any, list[tuple[Any, bool]]] = {}
+        keep = []
+        for ticket, loop, fut in self._waiters:
+            if ticket <= self._done:
+                ready.setdefault(loop, []).append((fut, self._ok(ticket)))
+            else:
+                keep.append((ticket, loop, fut))
+        self._waiters = keep
+        for loop, futs in ready.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, futs)
+
+    async def committed(self, ticket: int, timeout: float = 30.0) -> bool:
+        """Wait (without blocking the event loop) until ``ticket`` is in the chain. False if it could not
+        be written or the wait timed out."""
+        import asyncio
+
+        with self._cond:
+            if ticket <= self._done:
+                return self._ok(ticket)
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            self._waiters.append((ticket, loop, fut))
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            return False
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything submitted so far is in the chain; False on timeout."""
@@ -345,3 +395,9 @@ class AuditBuffer:
             thread = self._thread
         if thread is not None:
             thread.join(timeout=timeout)
+
+
+def _resolve(futs: list[tuple[Any, bool]]) -> None:
+    for fut, ok in futs:
+        if not fut.done():
+            fut.set_result(ok)

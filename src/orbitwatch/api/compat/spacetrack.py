@@ -17,6 +17,7 @@ rate limit", which the ``spacetrack`` client sleeps on and retries) - see ``api/
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -111,7 +112,7 @@ def _query(controller: str, cls: str, predicates: str, state: NodeState, user, w
         _, body, media, audit_rows = hit
     else:
         records = fetch(cls, q, conn, where)
-        page = apply(q, records, kinds)
+        page = apply(_unsorted(cls, q), records, kinds)
         body, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
         audit_rows = [_audit_row(r.get("_row")) for r in page]
         if key is not None and len(body) >= CACHE_MIN_BYTES:
@@ -151,8 +152,23 @@ def _revision(conn) -> tuple:
 
 
 def _audit_row(row) -> dict[str, Any]:
-    m = row._mapping
-    return {"key": m.get("id", m.get("norad_id")), "class_rank": m["class_rank"], "rel_mask": m["rel_mask"]}
+    # Attribute access: rows are SQLAlchemy Rows or the named tuples of the gp fetch.
+    key = getattr(row, "id", None)
+    return {"key": key if key is not None else row.norad_id, "class_rank": row.class_rank, "rel_mask": row.rel_mask}
+
+
+def _unsorted(cls: str, q: Query) -> Query:
+    """``q`` without the ordering the fetch already gave its rows (gp: by NORAD_CAT_ID; gp_history: by
+    NORAD_CAT_ID then EPOCH), so that a whole-catalogue pull in catalogue order is not sorted twice."""
+    if not q.orderby:
+        return q
+    given = [("NORAD_CAT_ID", False)] if cls == "gp" else [("NORAD_CAT_ID", False), ("EPOCH", False)]
+    single = cls == "gp_history" and len(_ids(q) or ()) == 1
+    if q.orderby == given[:len(q.orderby)] or (single and q.orderby == [("EPOCH", False)]):
+        from dataclasses import replace
+
+        return replace(q, orderby=[])
+    return q
 
 
 # -- fetching: the store's functions with the caller's filter, predicates pushed down where cheap -------
@@ -185,26 +201,10 @@ def _epoch_bounds(q: Query) -> tuple[float | None, float | None]:
     return lo, hi
 
 
-def _objects(conn, where, ids: list[int] | None, *, full: bool = True) -> dict[int, Any]:
-    """Object rows the caller may read (all, or these NORAD ids); ``full=False`` reads only the columns
-    a gp record shows, which halves the cost for the whole catalogue."""
+def _objects(conn, where, ids: list[int] | None) -> dict[int, Any]:
+    """Object rows the caller may read (all, or these NORAD ids), for satcat, decay and cdm_public."""
     from orbitwatch.store.queries import search_objects
 
-    if not full:
-        from sqlalchemy import select
-
-        from orbitwatch.store.schema import space_objects as so
-
-        cols = [so.c.norad_id, so.c.name, so.c.object_id, so.c.object_type, so.c.rcs_size, so.c.owner,
-                so.c.launch_date, so.c.launch_site, so.c.decay_date]
-        out: dict[int, Any] = {}
-        chunks = [None] if ids is None else [ids[i:i + 900] for i in range(0, len(ids), 900)]
-        for chunk in chunks:
-            stmt = select(*cols).where(where(so))
-            if chunk is not None:
-                stmt = stmt.where(so.c.norad_id.in_(chunk))
-            out.update({o.norad_id: o for o in conn.execute(stmt)})
-        return out
     if ids is None:
         return {o.norad_id: o for o in search_objects(conn, where=where)}
     out = {}
@@ -213,21 +213,69 @@ def _objects(conn, where, ids: list[int] | None, *, full: bool = True) -> dict[i
     return out
 
 
-def fetch(cls: str, q: Query, conn, where) -> list[dict[str, Any]]:
-    """Every record of ``cls`` the caller may read that the pushed-down predicates allow."""
-    from orbitwatch.store import queries
+#: Element-set columns a gp record reads (its fields, the TLE lines, the OMM writers, the audit entry).
+GP_ELSET_COLUMNS = ("id", "norad_id", "epoch_ts", "epoch", "mean_motion", "eccentricity", "inclination", "raan",
+                    "arg_perigee", "mean_anomaly", "bstar", "mean_motion_dot", "mean_motion_ddot",
+                    "classification_type", "ephemeris_type", "element_set_no", "rev_at_epoch", "object_name",
+                    "object_id", "semi_major_axis_km", "perigee_km", "apogee_km", "regime", "source_format",
+                    "batch_id", "file_line", "original", "class_rank", "rel_mask")
+GP_OBJECT_COLUMNS = ("name", "object_id", "object_type", "rcs_size", "owner", "launch_date", "launch_site",
+                     "decay_date")
+GpRow = namedtuple("GpRow", GP_ELSET_COLUMNS)  # type: ignore[misc]  (attribute and index access, cheap)
+GpObject = namedtuple("GpObject", ("norad_id", *GP_OBJECT_COLUMNS))  # type: ignore[misc]
 
+
+def _gp_rows(cls: str, q: Query, conn, where) -> list[GpRow]:
+    """Element sets of a gp/gp_history query as named tuples, by prepared statements (``api/reads.py``):
+    the whole catalogue is 26,000 rows, where SQLAlchemy's Row machinery alone costs most of a second."""
+    from orbitwatch.api import reads
+
+    raw, engine = conn.connection.driver_connection, conn.engine
+    ids = _ids(q)
+    if cls == "gp":
+        if ids is None:
+            tuples = reads.latest_all(raw, engine, where, GP_ELSET_COLUMNS)
+        else:
+            tuples = []
+            for i in range(0, len(ids), 900):
+                tuples += reads.latest_of(raw, engine, where, ids[i:i + 900], GP_ELSET_COLUMNS)
+        return [GpRow._make(t) for t in tuples]
+    start, end = _epoch_bounds(q)
+    if ids is None:
+        return _history(conn, where, start, end)
+    rows: list = []
+    for norad in ids:
+        rows += [GpRow._make(t) for t in reads.history_of(raw, engine, where, norad, GP_ELSET_COLUMNS, start=start,
+                                                           end=end, limit=MAX_HISTORY_ROWS - len(rows))]
+        if len(rows) >= MAX_HISTORY_ROWS:
+            break
+    return rows
+
+
+def _gp_objects(conn, where, rows) -> dict[int, Any]:
+    """The reader's view of the objects of ``rows`` (all readable objects when there are many)."""
+    from orbitwatch.api import reads
+
+    raw, engine = conn.connection.driver_connection, conn.engine
+    norads = _norads(rows)
+    if norads is None:
+        views = reads.object_views(raw, engine, where, GP_OBJECT_COLUMNS)
+    else:
+        views = []
+        for i in range(0, len(norads), 900):
+            views += reads.object_views(raw, engine, where, GP_OBJECT_COLUMNS, norads[i:i + 900])
+    return {v[0]: GpObject._make(v) for v in views}
+
+
+def fetch(cls: str, q: Query, conn, where) -> list[Any]:
+    """Every record of ``cls`` the caller may read that the pushed-down predicates allow."""
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     ids = _ids(q)
     if ids is not None and not ids:
         return []
-    if cls == "gp":
-        rows = queries.latest_element_sets(conn, where=where, norad_ids=ids)
-        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows), full=False), created)
-    if cls == "gp_history":
-        start, end = _epoch_bounds(q)
-        rows = _history(conn, where, ids, start, end)
-        return C.gp_records(rows, _objects(conn, where, ids or _norads(rows), full=False), created)
+    if cls in ("gp", "gp_history"):
+        rows = _gp_rows(cls, q, conn, where)
+        return C.gp_records(rows, _gp_objects(conn, where, rows), created)
     if cls in ("satcat", "decay"):
         objs = list(_objects(conn, where, ids).values())
         objs.sort(key=lambda o: o.norad_id)
@@ -248,20 +296,12 @@ def _norads(rows) -> list[int] | None:
     return ids if len(ids) < 5000 else None  # many objects: one pass over the readable catalogue
 
 
-def _history(conn, where, ids, start, end) -> list:
+def _history(conn, where, start, end) -> list:
+    """gp_history by EPOCH range over all objects (no NORAD_CAT_ID given)."""
     from sqlalchemy import select
 
-    from orbitwatch.store.queries import element_set_history
     from orbitwatch.store.schema import element_sets as e
 
-    if ids is not None:
-        rows: list = []
-        for norad in ids:
-            rows += element_set_history(conn, norad, where=where, start=start, end=end,
-                                        limit=MAX_HISTORY_ROWS - len(rows))
-            if len(rows) >= MAX_HISTORY_ROWS:
-                break
-        return rows
     if start is None and end is None:
         raise ValidationError("gp_history needs NORAD_CAT_ID or an EPOCH predicate (e.g. EPOCH/>now-1)",
                               field="NORAD_CAT_ID")
