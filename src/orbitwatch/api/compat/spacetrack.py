@@ -86,18 +86,29 @@ def st_modeldef(controller: Controller, cls: ClassName, user: CurrentUser) -> di
 
 
 @router.get("/{controller}/query/class/{cls}", summary="Space-Track query (no predicates)")
-def st_query_bare(controller: Controller, cls: ClassName, state: State, user: CurrentUser,
+def st_query_bare(request: Request, controller: Controller, cls: ClassName, state: State, user: CurrentUser,
                   where: ReadFilter, conn: Conn) -> Response:
-    return _query(controller, cls, "", state, user, where, conn)
+    return _query(controller, cls, "", state, user, where, conn, _gzip_ok(request))
 
 
 @router.get("/{controller}/query/class/{cls}/{predicates:path}", summary="Space-Track query")
-def st_query(controller: Controller, cls: ClassName, predicates: Annotated[str, Path(max_length=4000)],
-             state: State, user: CurrentUser, where: ReadFilter, conn: Conn) -> Response:
-    return _query(controller, cls, predicates, state, user, where, conn)
+def st_query(request: Request, controller: Controller, cls: ClassName,
+             predicates: Annotated[str, Path(max_length=4000)], state: State, user: CurrentUser,
+             where: ReadFilter, conn: Conn) -> Response:
+    return _query(controller, cls, predicates, state, user, where, conn, _gzip_ok(request))
 
 
-def _query(controller: str, cls: str, predicates: str, state: NodeState, user, where, conn) -> Response:
+def _gzip_ok(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+#: Answers at least this large are gzipped for clients that accept it (level 1: a whole-catalogue gp
+#: answer, 29 MB, becomes 5 MB in about 0.2 s - cheap next to sending 29 MB over anything but loopback).
+GZIP_MIN_BYTES = 1 << 20
+
+
+def _query(controller: str, cls: str, predicates: str, state: NodeState, user, where, conn,
+           gzip_ok: bool = False) -> Response:
     _check(controller, cls)
     kinds = C.kinds(cls)
     q = parse_query(cls, predicates, kinds)
@@ -109,18 +120,41 @@ def _query(controller: str, cls: str, predicates: str, state: NodeState, user, w
     hit = cache.get(key) if key is not None else None
     if hit is not None and hit[0] == revision:
         cache.move_to_end(key)
-        _, body, media, audit_rows = hit
+        entry = hit[1]
     else:
         records = fetch(cls, q, conn, where)
         page = apply(_unsorted(cls, q), records, kinds)
-        body, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
-        audit_rows = [_audit_row(r.get("_row")) for r in page]
-        if key is not None and len(body) >= CACHE_MIN_BYTES:
-            cache[key] = (revision, body, media, audit_rows)
+        text, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
+        entry = _Answer(text.encode(), media, [_audit_row(r.get("_row")) for r in page])
+        if key is not None and len(entry.body) >= CACHE_MIN_BYTES:
+            cache[key] = (revision, entry)
             while len(cache) > CACHE_ENTRIES:
                 cache.popitem(last=False)
-    audit_reads(state, user, resource, audit_rows, key="key")
-    return Response(body, media_type=media)
+    audit_reads(state, user, resource, entry.audit_rows, key="key")
+    if len(entry.body) < GZIP_MIN_BYTES:
+        return Response(entry.body, media_type=entry.media)
+    if gzip_ok:
+        return Response(entry.gzipped(), media_type=entry.media,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(entry.body, media_type=entry.media, headers={"Vary": "Accept-Encoding"})
+
+
+class _Answer:
+    """One computed answer: its bytes, media type, the rows to audit, and (once asked for) its gzip."""
+
+    __slots__ = ("_gz", "audit_rows", "body", "media")
+
+    def __init__(self, body: bytes, media: str, audit_rows: list[dict[str, Any]]):
+        self.body, self.media, self.audit_rows = body, media, audit_rows
+        self._gz: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gz is None:
+            import zlib
+
+            z = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: a gzip member
+            self._gz = z.compress(self.body) + z.flush()
+        return self._gz
 
 
 # Whole-catalogue pulls are what partner scripts do every few minutes: keep the last few answers per
