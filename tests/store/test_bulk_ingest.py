@@ -57,9 +57,21 @@ def _second_db(db_url, tmp_path):
     """A second empty database of the same kind (PostgreSQL: another schema of the same server)."""
     if db_url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / 'second.sqlite'}", lambda: None
-    from conftest import _pg_schema_url
+    import uuid
 
-    return _pg_schema_url(db_url.split("?")[0])
+    import psycopg
+
+    server = db_url.split("?")[0]
+    plain = server.replace("postgresql+psycopg", "postgresql")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+
+    def drop() -> None:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    return f"{server}?options=-csearch_path%3D{schema}", drop
 
 
 def test_file_path_and_records_store_the_same_rows(db_url, shared_data, tmp_path):

@@ -29,6 +29,7 @@ OBJECT_COLUMNS = tuple(c.name for c in space_objects.columns if c.name not in OB
 # Module-level aliases: ``where`` callables cache their clause per table object, so one alias for good.
 _BETTER = space_objects.alias("so_better")
 _X = element_sets.alias("es_x")
+_G = element_sets.alias("es_g")
 
 
 def _view_condition(where: Where) -> ColumnElement[bool]:
@@ -136,29 +137,60 @@ def latest_element_sets(conn: Connection, *, where: Where = None, norad_ids: Seq
     Of two readable sets with the same epoch (one epoch from two sources) the one ingested last wins.
     ``epoch_before`` (unix seconds) gives the catalogue as it stood at that time.
     """
-    e, x = element_sets, _X
-    objs = select(e.c.norad_id).distinct()
-    if norad_ids:
-        objs = objs.where(e.c.norad_id.in_(list(norad_ids)))
-    if any((owner, owner_nation, object_type, regime, name)):
-        chosen = _object_filters(select(space_objects.c.norad_id), where=where, norad_ids=None, name=name,
-                                 owner=owner, owner_nation=owner_nation, object_type=object_type, regime=regime)
-        objs = objs.where(e.c.norad_id.in_(chosen.scalar_subquery()))
-    n = objs.subquery("n")
+    g, x, e = _G, _X, element_sets
     # Per object, one probe of the (norad_id, epoch_ts) index from the newest set down to the first one
-    # the reader may read: no grouping over the whole history, no join back, one row per object.
-    pick = select(x.c.id).where(x.c.norad_id == n.c.norad_id)
+    # the reader may read, then one fetch by id: no join back on (object, epoch), no sort of whole rows,
+    # and the cost follows the number of objects, not the length of their history.
+    pick = select(x.c.id).where(x.c.norad_id == g.c.norad_id)
     if where is not None:
         pick = pick.where(where(x))
     if epoch_before is not None:
         pick = pick.where(x.c.epoch_ts <= epoch_before)
     pick = pick.order_by(x.c.epoch_ts.desc(), x.c.id.desc()).limit(1).scalar_subquery()
-    q = select(e).select_from(n.join(e, e.c.id == pick)).order_by(n.c.norad_id)
-    if limit is not None:
-        q = q.limit(limit)
-    if offset:
-        q = q.offset(offset)
-    return list(conn.execute(q))
+    objs = select(g.c.norad_id, pick.label("pick"))
+    if norad_ids:
+        objs = objs.where(g.c.norad_id.in_(list(norad_ids)))
+    if any((owner, owner_nation, object_type, regime, name)):
+        chosen = _object_filters(select(space_objects.c.norad_id), where=where, norad_ids=None, name=name,
+                                 owner=owner, owner_nation=owner_nation, object_type=object_type, regime=regime)
+        objs = objs.where(g.c.norad_id.in_(chosen.scalar_subquery()))
+    n = objs.group_by(g.c.norad_id).subquery("n")
+    if limit is not None or offset:
+        # Pages are pages of objects that have a readable set: order and cut the ids, not the rows.
+        page = select(n.c.norad_id, n.c.pick).where(n.c.pick.is_not(None)).order_by(n.c.norad_id)
+        page = page.limit(limit).offset(offset or None).subquery("page")
+        q = select(e).select_from(page.join(e, e.c.id == page.c.pick))
+    else:
+        q = select(e).select_from(n.join(e, e.c.id == n.c.pick))
+    rows = _bulk_rows(conn, q) if not norad_ids or len(norad_ids) > 50 else list(conn.execute(q))
+    keys = [r.norad_id for r in rows]
+    if keys != sorted(keys):  # the plan gives NORAD order; SQL does not promise it without a sort
+        rows.sort(key=lambda r: r.norad_id)
+    return rows
+
+
+def _bulk_rows(conn: Connection, stmt: Select) -> list[Row]:
+    """Rows of a large result straight from the driver (PostgreSQL: binary protocol, half the decoding),
+    made into :class:`Row` objects without the per-statement execution machinery."""
+    from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    if not conn.in_transaction():
+        conn.begin()  # what executing through the Connection would do (autobegin)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor(binary=True) as cur:
+            cur.execute(str(compiled), compiled.params)
+            data = cur.fetchall()
+    else:
+        params = [compiled.params[k] for k in compiled.positiontup or ()]
+        cur = raw.cursor()
+        try:
+            data = cur.execute(str(compiled), params).fetchall()
+        finally:
+            cur.close()
+    keys = [c.key for c in stmt.selected_columns]
+    return IteratorResult(SimpleResultMetaData(keys), iter(data)).all()
 
 
 def element_set_history(conn: Connection, norad_id: int, *, where: Where = None, start: float | None = None,
