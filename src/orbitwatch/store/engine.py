@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,16 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from orbitwatch.store.base import metadata
+
+
+def _null(_value: None) -> None:
+    return None
+
+
+# Binding None costs the sqlite3 module two failed attribute lookups (each an exception) before it
+# falls back to NULL: ten times the cost of binding a number, and SATCAT rows are mostly NULLs. A
+# registered adapter is found by one dict lookup. (Process-wide, and None still binds as NULL.)
+sqlite3.register_adapter(type(None), _null)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -42,14 +53,59 @@ def make_engine(url: str) -> Engine:
 
 
 def init_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet (idempotent), upgrading a store made by an earlier
+    version first (:func:`_upgrade_objects_per_marking`)."""
     import orbitwatch.store.schema  # noqa: F401  (registers tables on the metadata)
     import orbitwatch.store.schema_exercise  # noqa: F401
     import orbitwatch.store.schema_products  # noqa: F401
     import orbitwatch.store.schema_sharing  # noqa: F401
     import orbitwatch.store.schema_threats  # noqa: F401
 
+    _upgrade_objects_per_marking(engine)
     metadata.create_all(engine)
+
+
+def _upgrade_objects_per_marking(engine: Engine) -> None:
+    """Stores made before object rows were kept per marking: one ``space_objects`` row per object (keyed
+    by ``norad_id``) and element-set digests as 32 hex digits. The old rows become base rows as they
+    are (their marking was already the union of their sources': re-ingesting the sources under their own
+    markings gives the separated rows; the merged row can then be deleted by an operator); digests
+    become the 16 bytes they spell, so a re-ingest of the same sets is still a duplicate.
+    """
+    from sqlalchemy import inspect, text
+
+    from orbitwatch.store.schema import space_objects
+
+    insp = inspect(engine)
+    if "space_objects" not in insp.get_table_names():
+        return
+    if "row_id" in {c["name"] for c in insp.get_columns("space_objects")}:
+        return
+    _log.warning("upgrading the store: object rows per marking, binary element-set digests")
+    pg = engine.dialect.name == "postgresql"
+    old_indexes = [ix["name"] for ix in insp.get_indexes("space_objects")]
+    keep = [c.name for c in space_objects.columns if c.name not in ("row_id", "n_sources", "multi")]
+    names = ", ".join(f'"{c}"' for c in keep)
+    with engine.begin() as conn:
+        for ix in old_indexes:
+            conn.execute(text(f'DROP INDEX IF EXISTS "{ix}"'))
+        conn.execute(text("ALTER TABLE space_objects RENAME TO space_objects_v1"))
+        if pg:
+            conn.execute(text("ALTER TABLE space_objects_v1 RENAME CONSTRAINT pk_space_objects TO pk_space_objects_v1"))
+        space_objects.create(conn)
+        conn.execute(text(f"INSERT INTO space_objects ({names}, n_sources, multi) "
+                          f"SELECT {names}, 1, 0 FROM space_objects_v1 ORDER BY norad_id"))
+        conn.execute(text("DROP TABLE space_objects_v1"))
+        if pg:
+            conn.execute(text("ALTER TABLE element_sets DROP CONSTRAINT IF EXISTS "
+                              "fk_element_sets_batch_id_ingest_batches"))
+            conn.execute(text("ALTER TABLE element_sets ALTER COLUMN digest TYPE bytea "
+                              "USING decode(digest, 'hex')"))
+        else:  # SQLite has no unhex() before 3.41; the rows were text, now the bytes they spell
+            raw = conn.connection.driver_connection
+            rows = raw.execute("SELECT id, digest FROM element_sets WHERE typeof(digest) = 'text'").fetchall()
+            raw.executemany("UPDATE element_sets SET digest = ? WHERE id = ?",
+                            [(bytes.fromhex(d), i) for i, d in rows])
 
 
 def open_engine(url: str) -> Engine:

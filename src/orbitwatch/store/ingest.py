@@ -649,38 +649,24 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
                 _pg_copy(cur, f"COPY space_objects ({_names(insert_cols)}) FROM STDIN (FORMAT BINARY)",
                          _pg_types(so, insert_cols, conn.dialect), full, None)
         else:
-            # The group's constants written into the statement (see _sqlite_insert_elsets).
-            consts = [_sql_literal(v) for v in tail]
-            if all(c is not None for c in consts):
-                values = ["?"] * (1 + len(fields)) + consts
-                full = rows
-            else:
-                values = ["?"] * len(insert_cols)
-                full = [(*r, *tail) for r in rows]
-            cur = conn.connection.driver_connection.cursor()
-            cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES ({', '.join(values)})", full)
-            cur.close()
+            _sqlite_insert_objects(conn, insert_cols, rows, tail)
         return len(rows)
-    # Otherwise stage the batch, match it to existing rows, update what changed, insert the rest.
+    if not pg:
+        return _sqlite_merge_descriptions(conn, fields, rows, mv["marking"], nation, now, fill_only, insert_cols,
+                                          tail)
+    # PostgreSQL: stage the batch (COPY), match it to existing rows, update what changed, insert the rest.
     stage_cols = ("norad_id", *fields)
     col_types = {c: so.c[c].type.compile(dialect=conn.dialect) for c in fields}
     ddl = ", ".join(f'"{c}" {col_types[c]}' for c in fields)
     raw = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        if pg:
-            cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, row_id int8, {ddl}) "
-                        "ON COMMIT DROP")
-            _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
-                     _pg_types(so, stage_cols, conn.dialect), rows, None)
-            distinct, ph = "IS DISTINCT FROM", "%s"
-            nation_match = "so.nation IS NOT DISTINCT FROM %s"
-        else:
-            cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id INTEGER PRIMARY KEY, row_id INTEGER, {ddl})")
-            cur.executemany(f"INSERT INTO _ow_objects ({_names(stage_cols)}) VALUES "
-                            f"({', '.join('?' * len(stage_cols))})", rows)
-            distinct, ph = "IS NOT", "?"
-            nation_match = "so.nation IS ?"
+        cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, row_id int8, {ddl}) "
+                    "ON COMMIT DROP")
+        _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
+                 _pg_types(so, stage_cols, conn.dialect), rows, None)
+        distinct, ph = "IS DISTINCT FROM", "%s"
+        nation_match = "so.nation IS NOT DISTINCT FROM %s"
         cur.execute(f"UPDATE _ow_objects SET row_id = (SELECT max(so.row_id) FROM space_objects so "
                     f"WHERE so.norad_id = _ow_objects.norad_id AND so.n_sources = 1 AND so.marking = {ph} "
                     f"AND {nation_match})", (mv["marking"], nation))
@@ -703,6 +689,54 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     finally:
         cur.close()
     return written
+
+
+def _sqlite_insert_objects(conn: Connection, insert_cols: Sequence[str], rows: list[tuple], tail: tuple) -> None:
+    # The group's constants written into the statement (see _sqlite_insert_elsets).
+    consts = [_sql_literal(v) for v in tail]
+    if all(c is not None for c in consts):
+        values = ["?"] * (len(insert_cols) - len(tail)) + consts
+        full = rows
+    else:
+        values = ["?"] * len(insert_cols)
+        full = [(*r, *tail) for r in rows]
+    cur = conn.connection.driver_connection.cursor()
+    cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES ({', '.join(values)})", full)
+    cur.close()
+
+
+def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking_text: str,
+                               nation: str | None, now: float, fill_only: Sequence[str],
+                               insert_cols: Sequence[str], tail: tuple) -> int:
+    """SQLite: the group's rows read once, merged in Python, only changed rows written back (the writer
+    holds the database lock, so nothing changes between the read and the write)."""
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    cur.execute(f"SELECT norad_id, row_id, {_names(fields)} FROM space_objects WHERE n_sources = 1 "
+                "AND marking = ? AND nation IS ? ORDER BY row_id", (marking_text, nation))
+    existing = {r[0]: r[1:] for r in cur.fetchall()}  # the newest row wins if a release made two alike
+    fill = [f in fill_only for f in fields]
+    updates, inserts = [], []
+    for row in rows:
+        old = existing.get(row[0])
+        if old is None:
+            inserts.append(row)
+            continue
+        merged = tuple((o if o is not None else n) if keep else (n if n is not None else o)
+                       for n, o, keep in zip(row[1:], old[1:], fill, strict=True))
+        if merged != old[1:]:
+            updates.append((*merged, now, old[0]))
+    if updates:
+        cur.executemany(f"UPDATE space_objects SET {', '.join(f'{_q(f)} = ?' for f in fields)}, updated_at = ? "
+                        "WHERE row_id = ?", updates)
+    cur.close()
+    if inserts:
+        _sqlite_insert_objects(conn, insert_cols, inserts, tail)
+    return len(updates) + len(inserts)
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
 
 
 def _names(columns: Sequence[str]) -> str:
