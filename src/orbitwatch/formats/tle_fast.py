@@ -183,7 +183,7 @@ def _split_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return buf, starts, ends
 
 
-_PRINTABLE_CRLF = bytes(range(32, 127)) + b"\r\n"
+_PRINTABLE_LF = bytes(range(32, 127)) + b"\n"
 
 
 def _classify(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines: Sequence[str]
@@ -193,8 +193,11 @@ def _classify(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     # Bytes outside 32..126: LFs and the CRs of CRLF endings are expected, anything else makes its line
     # non-plain (TAB, other controls, non-ASCII) and the line is then classified by the scalar rules.
     plain = np.ones(len(starts), dtype=bool)
-    # The usual file has none (one pass of C over the bytes to know it).
-    if raw.translate(None, _PRINTABLE_CRLF) or raw.count(b"\r") != raw.count(b"\r\n"):
+    # The usual file has none: one pass of C over the bytes keeps only what is neither printable nor LF;
+    # if that is exactly the line-ending CRs, every line is plain.
+    line_end_crs = int((np.diff(starts) - 1 - (ends[:-1] - starts[:-1])).sum()) + int(len(raw) - ends[-1])
+    if (len(raw.translate(None, _PRINTABLE_LF)) != line_end_crs or raw.count(b"\r") != line_end_crs
+            or b"\r\r" in raw):
         odd = np.flatnonzero(np.subtract(buf, 32, dtype=np.uint8) > 94)
         ob = buf[odd]
         nxt = buf[np.minimum(odd + 1, len(buf) - 1)]
@@ -701,11 +704,13 @@ class TleReader:
             elig &= (r >= 69) & ((r == 69) | (after == 32) | (after == 9))
         self._ev = np.flatnonzero(elig)
 
-    def chunks(self, size: int = _CHUNK) -> Iterator[ElsetTable]:
-        """Tables of the records the vectorised checks accept (chunks of the text: temporaries stay in cache)."""
+    def chunks(self, size: int = _CHUNK, first: int | None = None) -> Iterator[ElsetTable]:
+        """Tables of the records the vectorised checks accept (chunks of the text: temporaries stay in
+        cache). ``first``: a smaller first chunk, so that a writer waiting for it starts sooner."""
         i1, i2, name_idx, ev = self._i1, self._i2, self._name_idx, self._ev
-        for a in range(0, len(ev), size):
-            good, table = _convert(self._text, i1, i2, ev[a:a + size], name_idx, self.file)
+        bounds = [0, *range(first or size, len(ev), size), len(ev)] if len(ev) else []
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            good, table = _convert(self._text, i1, i2, ev[a:b], name_idx, self.file)
             table.object_name, table.original = _names_and_originals(self._text, name_idx[good], i1[good], i2[good])
             self._good.append(good)
             if len(table):

@@ -292,7 +292,7 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
 
     def produce() -> None:
         try:
-            for part in reader.chunks():
+            for part in reader.chunks(first=2048):  # a small first chunk: the writer starts sooner
                 if not put((part, _elset_columns(part, marking_text, sort=False))):
                     return
             rest, _ = reader.rest()  # records only the scalar reader took: they come last, out of order
