@@ -205,3 +205,29 @@ def test_nul_characters_are_input_errors_not_crashes(db_url):
     finally:
         client.close()
         engine.dispose()
+
+
+def test_restricted_reads_are_in_the_chain_before_the_answer_leaves(node):
+    # The answer waits for its audit entry's commit (group commit): read the table straight after it,
+    # without the flush the admin verify endpoint does. If the chain cannot be written: 503, no data.
+    from sqlalchemy import select
+
+    from orbitwatch.store.schema_sharing import audit_log
+
+    secret = Marking.parse("SECRET//REL TO USA, GBR")
+    insert_records(node.engine, [MarkedRecord(42100, secret, secret, "USA")])
+    usa = _p(node, "USA")
+    for url in ("/api/v1/objects?norad_id=42100", "/api/v1/elsets/latest?norad_id=42100"):
+        r = node.client.get(url, headers=node.headers(usa))
+        assert r.status_code == 200 and len(r.json()["items"]) == 1
+        with node.engine.connect() as conn:
+            resources = conn.execute(select(audit_log.c.resource).where(audit_log.c.action == "read")).scalars().all()
+        assert url.split("?")[0].removeprefix("/api/v1/") in resources, resources
+    buffer = node.client.app.state.node.audit_buffer
+    buffer._audit.write_batch = lambda engine, events: (_ for _ in ()).throw(RuntimeError("disk full"))
+    buffer._attempts = 1
+    r = node.client.get("/api/v1/objects?norad_id=42100", headers=node.headers(usa))
+    assert r.status_code == 503 and "42100" not in r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    # Unrestricted answers do not wait for the chain.
+    assert node.client.get("/api/v1/objects?norad_id=1", headers=node.headers(usa)).status_code == 200

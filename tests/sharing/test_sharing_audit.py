@@ -144,3 +144,49 @@ def test_unknown_action_refused(sqlite_url):
     engine = open_engine(sqlite_url)
     with pytest.raises(ValueError, match="unknown audit action"):
         AuditLog(KEY).record(engine, actor="x", action="delete-everything")
+
+
+def test_batches_written_on_the_driver_continue_the_chain(chain):
+    # The buffer's DBAPI path and the SQLAlchemy path write one chain: interleave them, verify, tamper.
+    engine, log = chain
+    log.write_batch(engine, [{"actor": "reader", "action": "read", "detail": {"i": i}} for i in range(5)])
+    log.record(engine, actor="admin", action="release", nation="USA", detail={"key": 1})
+    log.write_batch(engine, [{"actor": "reader", "action": "read", "nation": "GBR", "resource": "elsets/latest",
+                              "detail": {"ids": [1, 2]}}])
+    report = verify(engine, log)
+    assert report.ok and report.checked == 17, report.problems
+    with engine.connect() as conn:
+        entries = AuditLog.entries(conn, newest_first=False)
+    assert [e.seq for e in entries] == list(range(1, 18))
+    assert entries[-1].detail == {"ids": [1, 2]} and entries[-1].resource == "elsets/latest"
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 12).values(actor="someone else"))
+    report = verify(engine, log)
+    assert not report.ok and report.problems[0].seq == 12 and report.problems[0].kind == "modified"
+
+
+def test_committed_answers_once_written_and_refuses_when_the_chain_cannot_be_written(sqlite_url):
+    import asyncio
+
+    engine = open_engine(sqlite_url)
+    log = AuditLog(KEY)
+    buf = AuditBuffer(log, engine, interval_s=0.01)
+
+    async def wait(ticket):
+        return await buf.committed(ticket, timeout=10)
+
+    ticket = buf.submit({"actor": "reader", "action": "read", "detail": {"i": 1}})
+    assert asyncio.run(wait(ticket)) is True
+    with engine.connect() as conn:  # committed means in the table, no flush needed
+        assert conn.execute(select(audit_log.c.detail)).scalars().all() == ['{"i":1}']
+
+    broken = AuditBuffer(log, engine, interval_s=0.0, attempts=1)
+    ticket = broken.submit({"actor": "reader", "action": "not-an-action"})  # refused by the chain
+    assert asyncio.run(broken_wait(broken, ticket)) is False
+    buf.close()
+    broken.close()
+    engine.dispose()
+
+
+async def broken_wait(buf, ticket):
+    return await buf.committed(ticket, timeout=10)

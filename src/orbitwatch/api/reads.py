@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, func, select
+from sqlalchemy import Engine, Table, bindparam, func, literal_column, select
 
 from orbitwatch.store import queries
 from orbitwatch.store.schema import element_sets, space_objects
@@ -223,11 +223,11 @@ class ObjectQuery:
 
 
 def _conditions(where: Callable, shape: tuple, dialect: str) -> list:
-    """The reader's view of the objects (``store.queries.readable_objects``: one readable row per
-    object), then the search's own conditions, as ``store.queries._object_filters`` writes them."""
+    """The search's own conditions, as ``store.queries._object_filters`` writes them, and the reader's
+    view of the objects (``store.queries.readable_objects``: one readable row per object)."""
     so = space_objects
     n_ids, name, *equals = shape
-    conds = [queries.readable_objects(where)(so)]
+    conds = []
     if n_ids:
         conds.append(so.c.norad_id.in_(_expanding("q_ids", n_ids)))
     if name:
@@ -238,7 +238,9 @@ def _conditions(where: Callable, shape: tuple, dialect: str) -> list:
     for column, present in zip(_EQUALS, equals, strict=True):
         if present:
             conds.append(so.c[column] == bindparam("q_" + column, ""))
-    return conds
+    # The reader's view last: SQLite tests conditions in the order written, and a row that fails the
+    # search's cheap test then never costs the view's (the same rows either way).
+    return [*conds, queries.readable_objects(where)(so)]
 
 
 def search_objects(raw, engine: Engine, where: Callable, q: ObjectQuery, *, sort: str = "norad_id",
@@ -251,6 +253,11 @@ def search_objects(raw, engine: Engine, where: Callable, q: ObjectQuery, *, sort
     def build():
         so = space_objects
         col = so.c[sort]
+        if sort == "norad_id" and shape[1] and engine.dialect.name == "sqlite":
+            # A name search matches few rows: walking the norad_id index and looking every row up costs
+            # four times a plain scan and a sort of the matches (20-30 ms against 5-7 on the full
+            # catalogue). "+ 0" (same order) keeps SQLite's planner off the index for this shape only.
+            col = so.c.norad_id + literal_column("0")
         cols = [so.c[c] for c in OBJECT_COLUMNS] + [so.c.class_rank, so.c.rel_mask]
         return (select(*cols).where(*_conditions(where, shape, engine.dialect.name))
                 .order_by(col.desc() if descending else col.asc(), so.c.norad_id.asc())
