@@ -2,8 +2,9 @@
 
 Thresholds were tuned on the training satellites only (benchmarks/manoeuvres.py --tune); the
 satellites asserted here are from the held-out test split. Asserted numbers are the achieved ones
-minus a margin (achieved: Sentinel-3A P 1.00 / R 0.90, Sentinel-3B P 1.00 / R 0.87, Fengyun-4A
-P 0.82 / R 0.93, events; see docs/threats.md).
+minus a margin (achieved, events - see docs/threats.md for the table): Sentinel-3A window P 0.96 /
+R 0.93, best epoch within one interval P 0.92 / R 0.92; Sentinel-3B window P 1.00 / R 0.93, epoch
+P 0.93 / R 0.87; Fengyun-4A P 0.82 / R 0.93 (GEO keeps the pairwise method).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def dp(shared_data):
     return shared_data / "manoeuvre-labels" / "dpshorten-tle-benchmark"
 
 
-def _score(dp, name, opfile, norad=None):
+def _score(dp, name, opfile, norad=None, epoch_only=False):
     sets = _tles(dp / "tle" / f"{name}.tle.gz")
     res = compute_residuals(sets)
     dets = detect_manoeuvres(sets, residuals=res)
@@ -37,19 +38,47 @@ def _score(dp, name, opfile, norad=None):
     labels = L.read_fengyun_manoeuvres(path, norad_id=norad) if opfile.endswith(".fy") else L.read_ids_manoeuvres(path)
     interval = float(np.median(np.diff(res.t)))
     events = L.group_labels(L.labels_in_span(labels, res.t[0], res.t[-1]), 2.0 * interval)
-    return L.match_detections(dets, events, interval_s=interval), dets, events
+    return L.match_detections(dets, events, interval_s=interval, epoch_only=epoch_only), dets, events
 
 
-@pytest.mark.parametrize("name,opfile,p_min,r_min", [
-    ("Sentinel-3A", "s3aman.txt", 0.95, 0.85),
-    ("Sentinel-3B", "s3bman.txt", 0.95, 0.82),
+@pytest.mark.parametrize("name,opfile,p_min,r_min,pe_min,re_min", [
+    ("Sentinel-3A", "s3aman.txt", 0.92, 0.88, 0.88, 0.87),
+    ("Sentinel-3B", "s3bman.txt", 0.95, 0.88, 0.88, 0.82),
 ])
-def test_leo_test_split_precision_recall(dp, name, opfile, p_min, r_min):
+def test_leo_test_split_precision_recall(dp, name, opfile, p_min, r_min, pe_min, re_min):
     m, _, _ = _score(dp, name, opfile)
     assert m.precision >= p_min, m.as_dict()
     assert m.recall >= r_min, m.as_dict()
-    # timing: most matched detections have their best epoch within one element-set interval
-    assert m.within_one_interval >= 0.85, m.as_dict()
+    # the issue's rule: the best epoch itself within one element-set interval of the operator's time
+    me, _, _ = _score(dp, name, opfile, epoch_only=True)
+    assert me.precision >= pe_min, me.as_dict()
+    assert me.recall >= re_min, me.as_dict()
+
+
+def _at(text):
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def test_burns_a_few_sets_apart_are_separate_manoeuvres(dp):
+    """Sentinel-3A 2021-11-30, 12-03, 12-07 (operator: -15, +30, -15 mm/s along-track, 3-4 element sets
+    apart): three manoeuvres with those signs, each dated within a day of the operator's time."""
+    sets = _tles(dp / "tle" / "Sentinel-3A.tle.gz")
+    dets = [d for d in detect_manoeuvres(sets) if _at("2021-11-28") <= d.epoch_ts <= _at("2021-12-10")]
+    assert [d.kind for d in dets] == ["lowering", "raising", "lowering"]
+    for d, t_op in zip(dets, ("2021-11-30T02:42", "2021-12-03T02:55", "2021-12-07T03:00"), strict=True):
+        assert abs(d.epoch_ts - _at(t_op)) <= 86400.0
+
+
+def test_orbit_change_missing_from_the_operator_file_is_found(dp):
+    """HY-2A raised its orbit by ~2 km in March 2016 (visible in every element set from 03-17 on); its
+    IDS file lists only 7-13 mm/s burns on 03-01 and 03-23. The detector reports the raise - one of the
+    'false positives' the operator file makes."""
+    sets = _tles(dp / "tle" / "Haiyang-2A.tle.gz")
+    dets = [d for d in detect_manoeuvres(sets) if _at("2016-03-14") <= d.epoch_ts <= _at("2016-03-22")]
+    assert dets and all(d.kind.startswith("raising") for d in dets)
+    assert sum(d.delta_a_km for d in dets) > 1.5
+    labels = L.read_ids_manoeuvres(dp / "raw_operator_manoeuvre_files" / "h2aman.txt")
+    assert not [lb for lb in labels if _at("2016-03-05") <= lb.time <= _at("2016-03-20")]
 
 
 def test_geo_test_split_precision_recall(dp):
@@ -59,12 +88,23 @@ def test_geo_test_split_precision_recall(dp):
 
 
 def test_delta_v_estimate_matches_operator(dp):
-    """Gauss in-plane Δv (n|Δa|/2) against the operator's reported burn Δv on matched manoeuvres."""
+    """Gauss in-plane Δv (n|Δa|/2) against the operator's reported burn Δv on matched manoeuvres whose
+    burns all pushed one way along-track (only then is the spent Δv what the semi-major axis shows)."""
     m, dets, events = _score(dp, "Sentinel-3A", "s3aman.txt")
     ratios = [dets[d].delta_v_mps / events[e].dv_mps for d, e in m.matched
-              if events[e].dv_mps and events[e].dv_mps > 0.005 and events[e].kind == "in-plane"]
+              if events[e].dv_mps and events[e].dv_mps > 0.005 and abs(events[e].dv_rtn[1]) >= 0.9 * events[e].dv_mps]
     assert len(ratios) >= 10
     assert 0.8 <= float(np.median(ratios)) <= 1.2
+
+
+def test_ids_reader_sums_burn_magnitudes(dp):
+    """Jason-1 2010 day 206: two cross-track burns of -2.446 and +2.446 m/s half an orbit apart (an
+    inclination change). The operator spent 4.89 m/s; the summed vector is zero."""
+    labels = L.read_ids_manoeuvres(dp / "raw_operator_manoeuvre_files" / "ja1man.txt")
+    lb = next(x for x in labels if x.ref == "ja1man.txt:64")
+    assert lb.dv_mps == pytest.approx(2 * 2.44641, rel=1e-6)
+    assert lb.dv_rtn == pytest.approx((0.0, 0.0, 0.0), abs=1e-9)
+    assert lb.kind == "out-of-plane"
 
 
 def test_ids_reader_day_of_year_and_tai(dp):
@@ -103,15 +143,33 @@ def test_matching_is_one_to_one():
     assert m.true_positives == 1 and m.recall == 0.5 and m.precision == 1.0
 
 
+def test_epoch_only_matching_ignores_the_window():
+    class D:
+        start_ts, end_ts, epoch_ts = 0.0, 200.0, 150.0
+
+    label = [L.ManoeuvreLabel(1, 20.0, 20.0, 20.0, "x")]
+    assert L.match_detections([D()], label, interval_s=10.0).true_positives == 1  # inside the window
+    assert L.match_detections([D()], label, interval_s=10.0, epoch_only=True).true_positives == 0
+    assert L.match_detections([D()], label, interval_s=130.0, epoch_only=True).true_positives == 1
+
+
 @pytest.mark.slow
 def test_iss_reboosts(shared_data):
-    """ISS 2020-2024: reboosts are SMA raises of ~0.5-2 m/s (published reboost sizes); the detector
-    finds dozens of them and calls them raising, in-plane."""
+    """ISS 2020-2024 (no operator file): reboosts are semi-major-axis raises of ~0.5-2 m/s. The reference
+    is the element sets themselves: the days with a consecutive-set SMA jump > 0.4 km (as the data README
+    counts them) must each be inside a raising detection's window (+- one day)."""
     sets = _tles(shared_data / "tle-history" / "iss_25544_spacetrack_2020-01-01_2024-12-31.tle.gz")
-    dets = detect_manoeuvres(sets)
-    reboosts = [d for d in dets if d.kind == "raising" and 0.2 <= d.delta_v_mps <= 3.0]
-    assert len(reboosts) >= 50
-    assert all(d.plane in ("in-plane", "both") for d in reboosts)
+    res = compute_residuals(sets)
+    dets = detect_manoeuvres(sets, residuals=res)
+    raises = [d for d in dets if d.kind.startswith("raising") and 0.2 <= d.delta_v_mps <= 3.0]
+    assert len(raises) >= 50
+    t, a = res.t, res.a_km
+    jumps = []
+    for k in range(1, t.size):
+        if a[k] - a[k - 1] > 0.4 and (not jumps or t[k] - jumps[-1] > 86400.0):
+            jumps.append(t[k])
+    covered = sum(any(d.start_ts - 86400.0 <= tj <= d.end_ts + 86400.0 for d in raises) for tj in jumps)
+    assert len(jumps) >= 60 and covered >= 0.9 * len(jumps)
 
 
 def test_rolling_robust_ignores_outliers():

@@ -1,24 +1,37 @@
 """Manoeuvre detection from an object's element-set history.
 
-Method (details, accuracy and limits in docs/threats.md):
+Two methods share one output (details, accuracy and limits in docs/threats.md):
 
-1. **Predict and compare.** Each element set is predicted from its predecessor with SGP4 to the
-   successor's epoch; the prediction's *mean* elements (semi-major axis, eccentricity vector,
-   inclination, RAAN - SGP4 carries J2 secular rates and B* drag decay) are differenced against the
-   successor's own mean elements, and the position difference is expressed in the predecessor's RTN
-   frame. Without a manoeuvre these residuals are element-set noise.
-2. **Per-object robust noise.** TLE noise is heavy-tailed and differs by object, regime and solar
-   activity, so each residual is scaled by a rolling median/MAD of the same object's residuals
-   (a centred window of ``window`` pairs) with a physical floor per regime.
-3. **Confirm.** A candidate must persist: the set after the candidate, predicted from the set before
-   it (skipping the candidate), must also disagree - a single bad element set fails this test.
-4. **Group.** Consecutive flagged pairs (the orbit determination takes one or two sets to absorb a
-   burn) become one manoeuvre whose window spans them.
-5. **Classify and size.** In-plane when the semi-major-axis/eccentricity change is significant,
-   out-of-plane when the plane change is; Δv by the Gauss variational equations for near-circular
-   orbits, impulsive and minimum-energy (a lower bound): tangential ``Δv_T = n·|Δa|/2`` (and
-   ``v·|Δe|/2`` for an eccentricity-vector change, whichever is larger), normal ``Δv_N = 2·v·sin(θ/2)``
-   for a plane change ``θ``; total = root-sum-square.
+**Steps** (LEO and MEO, the default there). A burn is a persistent level shift in the mean semi-major
+axis (in-plane) or in the orbit plane (inclination and the RAAN residual, out-of-plane) on top of a
+slow trend (drag decay, luni-solar drift), absorbed by the orbit determination over 1-10 sets.
+
+1. **Series.** Each set's own SGP4 mean semi-major axis and inclination at its epoch, and the
+   cumulative RAAN residual (each set's RAAN minus its predecessor's SGP4 prediction, times sin i).
+2. **Despike** (running median of 5: one- and two-set outliers go, steps and ramps stay), and a
+   robust **local trend** per object (median of 3-set slopes over 61 sets: the decay rate).
+3. **Multi-scale step statistics** (:mod:`orbitwatch.threats.steps`): mean of ``w`` sets starting ``g``
+   sets after a boundary minus the mean of the ``w`` before, trend removed - averaging beats the TLE
+   noise down, the guard ``g`` skips the absorption ramp. Each is a robust z-score against its own
+   rolling median/MAD (a per-object, per-era noise model, estimated on burn-free data in a second
+   pass).
+4. **Explain away.** The largest z above the threshold is a step: its ramp is fitted, it is subtracted,
+   and the search repeats - burns a few sets apart are both found and a ramp is not reported twice.
+5. **Group, date and size.** Steps of both channels within ``merge_gap`` sets are one manoeuvre. Its
+   epoch is the fitted ramp start (smoothstep absorption model), or for an instant step the
+   along-track hinge (below) inside that interval. Δv from the step sizes (Gauss, as below).
+
+**Pairs** (GEO and HEO). Each element set is predicted from its predecessor with SGP4 to the
+successor's epoch; the prediction's mean elements are differenced against the successor's own and the
+position difference is expressed in RTN. Residuals (and their trailing sums over 2-3 pairs) are robust
+z-scores against a rolling median/MAD of the same object with a floor per regime; runs of boundaries
+above ``threshold·onset_fraction`` containing one above ``threshold`` are manoeuvres.
+
+**Classify and size** (both). In-plane when the semi-major-axis/eccentricity change is significant,
+out-of-plane when the plane change is; Δv by the Gauss variational equations for near-circular orbits,
+impulsive and minimum-energy (a lower bound): tangential ``Δv_T = n·|Δa|/2`` (and ``v·|Δe|/2`` for an
+eccentricity-vector change, whichever is larger), normal ``Δv_N = 2·v·sin(θ/2)`` for a plane change
+``θ``; total = root-sum-square.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ import numpy as np
 
 from orbitwatch.errors import PropagationError
 from orbitwatch.formats.records import ElementSet, regime_of
+from orbitwatch.threats import steps as st
 from orbitwatch.threats.orbits import (
     RE_KM,
     iso,
@@ -172,6 +186,23 @@ class DetectorConfig:
     min_delta_v_mps: float = 0.0  # estimated Δv below this is noise for the regime (GEO TLE jumps)
     use_along: bool = True
     lookback: int = 3  # sets before the onset the burn epoch may be placed in (TLE absorption lag)
+    # "pairs": predict-and-compare runs (above); "steps": multi-scale level shifts with explain-away
+    # (orbitwatch.threats.steps). Fields below are used by "steps" only; ``threshold`` is the z of an
+    # in-plane step, ``threshold * plane_factor`` that of a plane step, ``merge_gap`` groups steps.
+    method: str = "pairs"
+    step_scales: tuple[tuple[int, int], ...] = ((2, 2), (4, 4), (6, 6), (8, 8))  # (w sets, g guard)
+    step_locators: tuple[tuple[int, int], ...] = ((2, 0), (2, 1))  # narrow scales that date and size
+    # an object "takes burns in at once" when the median fitted ramp of its strong steps is at most this
+    # many intervals: then the locators date its steps and steps are not grouped beyond adjacent sets
+    absorb_limit: float = 1.25
+    step_window: int = 121  # sets in the rolling noise model of each step statistic
+    slope_window: int = 61  # sets in the robust local trend (decay rate)
+    despike: int = 5  # running-median length (sets)
+    passes: int = 2  # noise model re-estimated without the steps of the previous pass
+    shadow: float = 0.15  # a step this much smaller than a neighbour within its reach is its remainder
+    # an in-plane detection also changed the plane when the plane step's z is this times the threshold
+    # (and the change is at least min_plane_deg): set on the training satellites' labelled kinds
+    plane_class_factor: float = 2.0
 
 
 # Tuned by ``benchmarks/manoeuvres.py --tune LEO|GEO`` (coordinate search, event F1, training split
@@ -179,8 +210,9 @@ class DetectorConfig:
 # eccentricity and plane features off for LEO (TLE inclination/RAAN steps of ~0.005 deg without any
 # manoeuvre outnumber real plane changes there); plane changes are kept, as a threat detector must
 # report them, but only above a physical floor of 0.015 deg (~1.9 m/s in LEO), set by hand, not tuned.
-_LEO = DetectorConfig(threshold=6.0, onset_fraction=0.3, merge_gap=1, ecc_factor=1e9, plane_factor=3.0,
-                      min_plane_deg=0.015, min_delta_v_mps=0.001, use_along=False)
+_LEO = DetectorConfig(method="steps", threshold=5.0, merge_gap=3, ecc_factor=1e9, plane_factor=1e9,
+                      min_plane_deg=0.005, min_delta_v_mps=0.0005, use_along=False, passes=1, shadow=0.05,
+                      step_scales=((2, 1), (4, 2), (4, 4), (6, 8)), step_locators=((2, 1),))
 _GEO = DetectorConfig(threshold=30.0, onset_fraction=0.6, merge_gap=1, floor_a_km=5e-3, floor_along_km=0.05,
                       ecc_factor=2.0, plane_factor=3.0, min_plane_deg=0.02, min_delta_v_mps=0.05)
 DEFAULT_CONFIGS: dict[str, DetectorConfig] = {
@@ -312,6 +344,11 @@ def detect_manoeuvres(elsets: Sequence[ElementSet], *, config: DetectorConfig | 
     regime = regime_of(float(np.median([es.mean_motion for es in sets])),
                        float(np.median([es.eccentricity for es in sets])))
     cfg = config or DEFAULT_CONFIGS.get(regime, DEFAULT_CONFIGS["LEO"])
+    if cfg.method == "steps":
+        return [m for m in _detect_steps(res, cfg, regime)
+                if m.delta_v_mps >= cfg.min_delta_v_mps and (since is None or m.end_ts >= since)]
+    if cfg.method != "pairs":
+        raise ValueError(f"unknown manoeuvre detection method {cfg.method!r} (pairs, steps)")
     z = boundary_scores(res, cfg)
     score = z["score"]
     lo = cfg.threshold * cfg.onset_fraction
@@ -476,3 +513,166 @@ def _burn_epoch(sats, t: np.ndarray, j0: int, j1: int, da: float, n_rad: float) 
     model = rate * np.maximum(0.0, tk_a[None, :] - cand[:, None])
     cost = np.abs(al[None, :] - model).sum(axis=1)
     return float(cand[int(np.argmin(cost))])
+
+
+# --------------------------------------------------------------------------------------------------
+# The "steps" method
+def step_series(res: Residuals) -> tuple[np.ndarray, np.ndarray]:
+    """The series the steps method searches: semi-major axis (km, (n,)) and the plane (rad, (n, 2):
+    inclination and the cumulative RAAN residual times sin i - a plane change of angle θ moves the
+    pair by θ whatever the argument of latitude of the burn)."""
+    draan = np.where(res.ok, res.draan, 0.0) * np.sin(res.i[:-1]) if res.t.size > 1 else np.zeros(0)
+    plane = np.column_stack([res.i, np.r_[0.0, np.cumsum(draan)]])
+    return res.a_km.copy(), plane
+
+
+def _detect_steps(res: Residuals, cfg: DetectorConfig, regime: str) -> list[Manoeuvre]:
+    t = res.t
+    a_km, plane = step_series(res)
+    scales = [st.Scale(int(w), int(g)) for w, g in cfg.step_scales]
+    locators = [st.Scale(int(w), int(g)) for w, g in cfg.step_locators]
+    common = {"scales": scales, "locators": locators, "stat_window": cfg.step_window,
+              "slope_window": cfg.slope_window, "despike_size": cfg.despike, "passes": cfg.passes,
+              "shadow": cfg.shadow, "absorb_limit": cfg.absorb_limit}
+    found = [("a", x) for x in st.find_steps(t, a_km, floors=[cfg.floor_a_km], threshold=cfg.threshold,
+                                             **common)]
+    if cfg.plane_factor < 1e6:
+        found += [("p", x) for x in st.find_steps(t, plane, floors=[cfg.floor_plane_rad] * 2,
+                                                  threshold=cfg.threshold * cfg.plane_factor, **common)]
+    found.sort(key=lambda kx: kx[1].onset)
+    # Grouping exists to keep one burn's absorption ramp (found as a step and its remainder) one
+    # manoeuvre; an object whose orbit determination takes burns in at once has no ramp, and there
+    # steps a few sets apart are separate burns (Sentinel-3A 2021-11-30/12-03/12-07).
+    gap = cfg.merge_gap
+    at_once = st.absorbs_at_once(t, [x for k, x in found if k == "a"], cfg.threshold, cfg.absorb_limit)
+    if at_once:
+        gap = min(gap, 1)
+    groups: list[list[tuple[str, st.Step]]] = []
+    for item in found:
+        if groups and item[1].onset - max(x.onset for _, x in groups[-1]) <= gap:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    sats: list | None = None
+    plane_z = None
+    out = []
+    for grp in groups:
+        if sats is None:
+            sats = [satrec_of(es) for es in res.elsets]
+            # how far each boundary's plane change stands out of this object's plane noise: classifies an
+            # in-plane detection's out-of-plane part (Sentinel-3's inclination burns carry 12-16 mm/s
+            # along-track and 0.014 deg of plane change)
+            plane_z = st.step_zscores(t, plane, scales=scales, floors=[cfg.floor_plane_rad] * 2,
+                                      stat_window=cfg.step_window, slope_window=cfg.slope_window,
+                                      despike_size=cfg.despike)
+        m = _describe_steps(res, sats, grp, cfg, regime, plane_z)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _describe_steps(res: Residuals, sats, grp: list[tuple[str, st.Step]], cfg: DetectorConfig,
+                    regime: str, plane_z: np.ndarray) -> Manoeuvre | None:
+    t = res.t
+    n = t.size
+    sets = res.elsets
+    a_steps = [x for k, x in grp if k == "a"]
+    p_steps = [x for k, x in grp if k == "p"]
+    onset = min(x.onset for _, x in grp)
+    onset = min(max(onset, 1), n - 1)
+    settled = min(max(x.settled for _, x in grp), n - 1)
+    da = float(sum(x.delta[0] for x in a_steps))
+    before = range(max(0, onset - 3), onset)
+    after = range(settled, min(n, settled + 3))
+    old0 = _median_state(sats, t, before, t[onset])
+    if old0 is None:
+        return None
+    a = float(old0[0])
+    n_rad = float(mean_motion_rad_s(a))
+    v_kms = n_rad * a
+    # date by the earliest step of the group (a slow ramp can be found as a step and its remainder)
+    first = min(a_steps or p_steps, key=lambda x: (x.onset, x.ramp_start))
+    epoch = _step_epoch(sats, t, first, first.onset, settled, da, n_rad, bool(a_steps))
+    # old and new orbit (medians of the sets before the onset / from the settled set on) compared at the
+    # burn epoch, each propagated with its own elements: compared elsewhere, the RAAN precession rate
+    # changed by the burn (ISS reboosts: ~0.003 deg/day per km) would pass for a plane change
+    old = _median_state(sats, t, before, epoch)
+    new = _median_state(sats, t, after, epoch)
+    if old is None or new is None:
+        return None
+    if p_steps:  # the plane steps found (trend removed)
+        di = float(sum(x.delta[0] for x in p_steps))
+        theta = float(math.hypot(di, sum(x.delta[1] for x in p_steps)))  # small-angle plane change (rad)
+        sig_p = math.degrees(theta) >= cfg.min_plane_deg
+        if not a_steps and not sig_p:
+            return None  # a plane step below the physical floor is not reported on its own
+    else:  # an in-plane detection: does the plane also change, beyond this object's plane noise?
+        di = float(new[3] - old[3])
+        theta = float(plane_angle_rad(old[3], old[4], new[3], new[4]))
+        zp = float(plane_z[max(onset - 2, 1):min(settled + 3, n)].max(initial=0.0))
+        sig_p = math.degrees(theta) >= cfg.min_plane_deg and zp >= cfg.threshold * cfg.plane_class_factor
+    e_old = float(np.hypot(old[1], old[2]))
+    e_new = float(np.hypot(new[1], new[2]))
+    in_plane = bool(a_steps) or not sig_p
+    if not a_steps:  # a plane-only step: the semi-major-axis change is whatever the sets show
+        da = float(new[0] - old[0])
+    dv_in = n_rad * abs(da) / 2.0 * 1000.0 if in_plane else 0.0
+    dv_out = 2.0 * v_kms * math.sin(theta / 2.0) * 1000.0 if sig_p else 0.0
+    plane = "both" if a_steps and sig_p else ("out-of-plane" if sig_p else "in-plane")
+    kind = _classify(regime, plane, da, a, e_new, sig_p, di)
+    # the window: from the last set before the estimate (consistent with the old orbit) to the first set
+    # at or after it that shows the new one
+    k_after = int(np.searchsorted(t, epoch, side="left"))
+    k_after = min(max(k_after, 1), n - 1)
+    start = t[k_after - 1]
+    end = t[max(k_after, onset)]
+    smax = max(x.score for _, x in grp)
+    thr = cfg.threshold if a_steps else cfg.threshold * cfg.plane_factor
+    conf = float(1.0 / (1.0 + (thr / max(smax, 1e-9)) ** 2.5))
+    ev = sorted({k_after - 1, k_after, onset, settled})
+    return Manoeuvre(
+        norad_id=res.norad_id, epoch_ts=float(epoch), start_ts=float(start), end_ts=float(end), kind=kind,
+        plane=plane, delta_v_mps=float(math.hypot(dv_in, dv_out)), dv_in_plane_mps=float(dv_in),
+        dv_out_of_plane_mps=float(dv_out), delta_a_km=da, delta_e=e_new - e_old,
+        delta_i_deg=math.degrees(di), delta_raan_deg=math.degrees(float(wrap_pi(new[4] - old[4]))),
+        plane_change_deg=math.degrees(theta),
+        confidence=conf, score=float(smax), regime=regime,
+        evidence_epochs=[iso(t[k]) for k in ev], evidence_element_set_nos=[sets[k].element_set_no for k in ev])
+
+
+def _step_epoch(sats, t: np.ndarray, step: st.Step, onset: int, settled: int, da: float, n_rad: float,
+                in_plane: bool) -> float:
+    """Best burn epoch for a step: the fitted start of its absorption ramp; when the ramp is shorter
+    than one element-set interval (the orbit determination took the burn in at once) the along-track
+    hinge (:func:`_burn_epoch`) places it inside the interval before the first set showing it."""
+    n = t.size
+    t_s, t_e = step.ramp_start, step.ramp_end
+    if not math.isfinite(t_s):
+        return 0.5 * (t[onset - 1] + t[onset])
+    k = int(np.searchsorted(t, t_s, side="right"))  # first set after the ramp start
+    k = min(max(k, 1), n - 1)
+    if in_plane and t_e - t_s < t[k] - t[k - 1] and abs(da) > 0.0:
+        e = _burn_epoch(sats, t, k, max(settled, k), da, n_rad)
+        return float(min(max(e, t[k - 1]), t[k]))
+    return float(t_s)
+
+
+def change_visibility(res: Residuals, cfg: DetectorConfig) -> np.ndarray:
+    """A diagnostic for validation, not detection: at every boundary, the largest robust z (over the
+    step scales, semi-major axis and plane) of a level change in the element sets, against the noise
+    model of the same object with the steps the detector found taken out. A labelled burn whose
+    boundary scores below ~3 left no change in the element sets that stands out of their noise."""
+    t = res.t
+    a_km, plane = step_series(res)
+    scales = [st.Scale(int(w), int(g)) for w, g in cfg.step_scales]
+    common = {"scales": scales, "stat_window": cfg.step_window, "slope_window": cfg.slope_window,
+              "despike_size": cfg.despike}
+    locators = [st.Scale(int(w), int(g)) for w, g in cfg.step_locators]
+    extra = {"passes": cfg.passes, "shadow": cfg.shadow, "locators": locators}
+    sa = st.find_steps(t, a_km, floors=[cfg.floor_a_km], threshold=cfg.threshold, **extra, **common)
+    sp = st.find_steps(t, plane, floors=[cfg.floor_plane_rad] * 2, threshold=cfg.threshold * cfg.plane_factor
+                       if cfg.plane_factor < 1e6 else cfg.threshold, **extra, **common)
+    za = st.step_zscores(t, a_km, quiet=st.remove_steps(a_km, sa), floors=[cfg.floor_a_km], **common)
+    zp = st.step_zscores(t, plane, quiet=st.remove_steps(plane, sp), floors=[cfg.floor_plane_rad] * 2,
+                         **common)
+    return np.maximum(za, zp)
