@@ -281,8 +281,10 @@ def test_history_uses_only_readable_element_sets(db_url, shared_data):
     for m in hf["manoeuvres"]:
         assert m["end_ts"] < split_ts
     if hg["detector"] == "orbitwatch.threats.manoeuvres":
-        assert len(hg["manoeuvres"]) >= len(hf["manoeuvres"])
         assert len(hg["manoeuvres"]) > 0  # Jason-3 manoeuvred often in its first year (operator labels)
+        # GBR also sees the manoeuvres of the second half, which FRA cannot (the counts in the first half
+        # may differ: the detector's noise model uses the whole readable history)
+        assert any(m["end_ts"] >= split_ts for m in hg["manoeuvres"])
     # Mean altitude from mean motion: Jason-3 flies at ~1,336 km.
     assert 1300 < np.nanmedian(np.array(hg["mean_altitude_km"], dtype=float)) < 1380
     engine.dispose()
