@@ -458,36 +458,39 @@ def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: 
             inside = (np.abs(xm).max(axis=1) <= 1.0) | (np.abs(x0).max(axis=1) <= 1.0)
     ok &= inside & np.isfinite(miss)
     idx = np.flatnonzero(ok)
-    # dedupe: several guesses of one pair converging on the same minimum (within 1 s)
+    # dedupe: several guesses of one pair converging on the same minimum (within 1 s of each other):
+    # keep the smallest miss of each such cluster
     order = idx[np.lexsort((ref.t[idx], n2[idx], n1[idx]))]
-    keep = []
-    last_key = None
-    last_t = -np.inf
-    for m in order.tolist():
-        key = (int(n1[m]), int(n2[m]))
-        if key == last_key and ref.t[m] - last_t < 1.0:
-            if miss[m] < miss[keep[-1]]:
-                keep[-1] = m
-            continue
-        keep.append(m)
-        last_key, last_t = key, ref.t[m]
+    if len(order):
+        same = np.zeros(len(order), dtype=bool)
+        same[1:] = ((n1[order[1:]] == n1[order[:-1]]) & (n2[order[1:]] == n2[order[:-1]])
+                    & (ref.t[order[1:]] - ref.t[order[:-1]] < 1.0))
+        cluster = np.cumsum(~same)
+        best = np.lexsort((miss[order], cluster))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = cluster[best[1:]] != cluster[best[:-1]]
+        keep = order[best[first]]
+    else:
+        keep = order
     fail_in_window = np.isfinite(first_fail)
+    decayed = fail_in_window & (codes == 6)
+    slow = speed[keep] < SLOW_RELATIVE_SPEED_KMS
+    # plain Python values once, not numpy scalars per field
+    cols = [x.tolist() for x in (n1[keep], n2[keep], ref.t[keep], miss[keep], speed[keep], rtn[keep], p_r[keep],
+                                 p_v[keep], s_r[keep], s_v[keep], gi[keep], gj[keep], gcol[keep], slow)]
     events = []
-    for m in keep:
+    for k1, k2, t, m, sp, (rr, tt, nn), pr, pv, sr, sv, oi, oj, col, sl in zip(*cols, strict=True):
         fl = []
-        if gcol[m]:
+        if col:
             fl.append("co-located")
-        if speed[m] < SLOW_RELATIVE_SPEED_KMS:
+        if sl:
             fl.append("slow-relative-motion")
-        for o in (gi[m], gj[m]):
+        for o in (oi, oj):
             if fail_in_window[o]:
-                fl.append("decayed-in-window" if codes[o] == 6 else "propagation-error-in-window")
+                fl.append("decayed-in-window" if decayed[o] else "propagation-error-in-window")
         events.append(Conjunction(
-            norad1=int(n1[m]), norad2=int(n2[m]), tca=_ms(float(ref.t[m])), miss_km=float(miss[m]),
-            relative_speed_kms=float(speed[m]), r_km=float(rtn[m, 0]), t_km=float(rtn[m, 1]),
-            n_km=float(rtn[m, 2]), flags=tuple(dict.fromkeys(fl)),
-            r1=tuple(map(float, p_r[m])), v1=tuple(map(float, p_v[m])),
-            r2=tuple(map(float, s_r[m])), v2=tuple(map(float, s_v[m])), tca_unix=float(ref.t[m])))
+            norad1=k1, norad2=k2, tca=_ms(t), miss_km=m, relative_speed_kms=sp, r_km=rr, t_km=tt, n_km=nn,
+            flags=tuple(dict.fromkeys(fl)), r1=tuple(pr), v1=tuple(pv), r2=tuple(sr), v2=tuple(sv), tca_unix=t))
     return events
 
 
@@ -525,12 +528,19 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
         mx = pc_max_alfano(r1, v1, covs[0], r2, v2, covs[1], hbr)
     pcmax = np.asarray(mx.pc_max).reshape(n)
     sig = np.asarray(getattr(mx, "sigma_dilution", np.full(n, np.nan))).reshape(n)
-    for k, ev in enumerate(events):
-        ev.pc = float(pc[k]) if np.isfinite(pc[k]) else None
-        ev.pc_max = float(pcmax[k]) if np.isfinite(pcmax[k]) else None
-        ev.dilution_sigma_km = float(sig[k]) / 1e3 if np.isfinite(sig[k]) else None
-        how = ("default", "one object's size known", "both sizes known")[int(known[k])]
-        ev.covariance_source = f"{source}; HBR {hbr[k]:.3g} m combined ({how})"
+    pc_l = np.where(np.isfinite(pc), pc, np.nan).tolist()
+    mx_l = np.where(np.isfinite(pcmax), pcmax, np.nan).tolist()
+    sig_l = (np.where(np.isfinite(sig), sig, np.nan) / 1e3).tolist()
+    hows = ("default", "one object's size known", "both sizes known")
+    labels: dict[tuple, str] = {}
+    for ev, p, x, d, h, kn in zip(events, pc_l, mx_l, sig_l, hbr.tolist(), known.tolist(), strict=True):
+        ev.pc = None if p != p else p  # NaN -> None
+        ev.pc_max = None if x != x else x
+        ev.dilution_sigma_km = None if d != d else d
+        label = labels.get((h, kn))
+        if label is None:
+            label = labels[(h, kn)] = f"{source}; HBR {h:.3g} m combined ({hows[kn]})"
+        ev.covariance_source = label
 
 
 def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.ndarray, np.ndarray, str]:
@@ -538,15 +548,23 @@ def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.
     from orbitwatch.conjunctions.covariance import default_covariance_batch
 
     by_norad = {int(es.norad_id): es for es in cat}
+    # per-object metadata once; per-event work is array indexing
+    meta: dict[int, tuple] = {}
     out = []
     source = ""
+    tca = np.array([ev.tca_unix for ev in events], dtype=np.float64)
     for side in (1, 2):
-        regimes, types, ages = [], [], []
-        for ev in events:
-            es = by_norad[ev.norad1 if side == 1 else ev.norad2]
-            regimes.append(es.regime)
-            types.append(_object_type(es.object_name))
-            ages.append(abs(ev.tca_unix - es.epoch.timestamp()) / 86400.0)
+        ids = [ev.norad1 if side == 1 else ev.norad2 for ev in events]
+        regimes, types, epochs = [], [], []
+        for n in ids:
+            m = meta.get(n)
+            if m is None:
+                es = by_norad[n]
+                m = meta[n] = (es.regime, _object_type(es.object_name), es.epoch.timestamp())
+            regimes.append(m[0])
+            types.append(m[1])
+            epochs.append(m[2])
+        ages = np.abs(tca - np.array(epochs, dtype=np.float64)) / 86400.0
         cov, source = default_covariance_batch(regimes, types, ages)
         out.append(cov)
     return out[0], out[1], source
