@@ -5,8 +5,12 @@ Issue 9 targets: ``class/gp`` for the whole catalogue (26,140 objects, JSON) < 2
 
 Loads the 2023-10-09 Space-Track catalogue (split among five nations under different markings) and the
 ISS 2020-2024 history from the shared data folder, starts ``orbitwatch serve`` in a subprocess, logs in
-like the ``spacetrack`` client (``/ajaxauth/login``, cookie) and times each query (best and median of
-``--repeat``), with the server's CPU seconds beside the wall time (the machine is shared).
+like the ``spacetrack`` client (``/ajaxauth/login``, cookie) and times each query (the first, "cold",
+answer is computed; the median of the ``--repeat`` - 1 others may come from the answer cache), with the
+server's CPU seconds beside the wall time (the machine is shared). The very first whole-catalogue answer
+after the server started (the database's pages not yet in memory either) is reported on its own; the
+targets are judged on the cold answer of a server in service. The client accepts gzip as httpx does;
+the same query without gzip is reported too.
 
 Run: ``.venv/bin/python benchmarks/interop.py [--json] [--db sqlite|postgresql] [--repeat 3]``.
 """
@@ -94,6 +98,9 @@ def main() -> None:
                 r = c.post("/ajaxauth/login", data={"identity": "analyst-gbr", "password": "benchmark password"})
                 r.raise_for_status()
                 c.get("/basicspacedata/query/class/gp/NORAD_CAT_ID/25544")  # warm the worker
+                # The very first whole-catalogue answer after the server started: the database's pages
+                # are not in memory yet either. (Its own query text: the answer cache stays cold below.)
+                first = timed(c, "/basicspacedata/query/class/gp/orderby/NORAD_CAT_ID/format/json", 1)
                 s0 = group_cpu_seconds(proc.pid)
                 # As the spacetrack client asks (httpx sends Accept-Encoding: gzip): the node gzips.
                 gp = timed(c, "/basicspacedata/query/class/gp/orderby/NORAD_CAT_ID", args.repeat)
@@ -112,6 +119,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "interop", "database": args.db, "loaded": loaded, "cpus": os.cpu_count(),
         "load_average_1m_before": load_before, "load_average_1m": round(os.getloadavg()[0], 2),
+        "gp_whole_catalogue_json_first_after_start": first,
         "gp_whole_catalogue_json": {**gp, "target_s": 2.0, "meets_target": gp["cold_s"] < 2.0},
         "gp_whole_catalogue_json_no_gzip": {**gp_plain, "target_s": 2.0, "meets_target": gp_plain["cold_s"] < 2.0},
         "gp_history_iss_5_years_json": {**hist, "target_s": 1.0, "meets_target": hist["cold_s"] < 1.0},

@@ -127,27 +127,20 @@ def latest_of(raw, engine: Engine, where: Callable, norad_ids: Sequence[int],
 def latest_all(raw, engine: Engine, where: Callable, columns: tuple[str, ...]) -> list[tuple]:
     """The newest readable element set of every object (the whole-catalogue pull), by NORAD id.
 
-    For all objects at once one ordered pass over the readable sets beats a probe per object: the
-    database walks its (norad_id, epoch_ts) index once and the first row of each object is its newest
-    readable set (ties: the one ingested last) - the same choice as ``latest_element_sets``.
+    For all objects at once, ranking the readable sets of each object in the database (newest epoch
+    first, then the one ingested last - the choice of ``latest_element_sets``) and fetching the wide
+    rows of the winners only beats a probe per object and never hands the history to Python.
     """
-    e = element_sets
-    extra = "norad_id" not in columns  # needed to tell objects apart; dropped again below
-    cols = ("norad_id", *columns) if extra else columns
-    k = cols.index("norad_id")
+    e, x = element_sets, _PROBE
 
     def build():
-        return (select(*[e.c[c] for c in cols]).where(where(e))
-                .order_by(e.c.norad_id, e.c.epoch_ts.desc(), e.c.id.desc()))
+        rank = func.row_number().over(partition_by=x.c.norad_id, order_by=(x.c.epoch_ts.desc(), x.c.id.desc()))
+        ranked = select(x.c.id.label("id"), rank.label("rn")).where(where(x)).subquery("ranked")
+        picked = select(ranked.c.id).where(ranked.c.rn == 1).subquery("picked")
+        return (select(*[e.c[c] for c in columns]).select_from(e.join(picked, e.c.id == picked.c.id))
+                .order_by(e.c.norad_id))
 
-    p = prepared(("latest_all", where, cols), build, engine)
-    out: list[tuple] = []
-    last = None
-    for row in p.run(raw, {}):
-        if row[k] != last:
-            last = row[k]
-            out.append(row[1:] if extra else row)
-    return out
+    return prepared(("latest_all", where, columns), build, engine).run(raw, {})
 
 
 def history_of(raw, engine: Engine, where: Callable, norad_id: int, columns: tuple[str, ...], *,

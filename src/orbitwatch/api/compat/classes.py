@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -282,31 +282,58 @@ def _object_part(o: Any) -> str:
 
 
 def gp_json(records: list[GpRecord]) -> str:
-    """:func:`gp_json_object` for many records at once - the whole catalogue is 26,000 records and a
-    million values, so: row values read by position (a tuple index costs a tenth of an attribute on a
-    SQLAlchemy row), the text that is the same in every record written once, each object's catalogue
-    part written once however many of its element sets follow (a 5-year history is 10,000 sets of one
-    object), and no helper call for values that cannot be NULL. Same text as the record-by-record
-    function (compared in ``tests/interop``)."""
+    """:func:`gp_json_object` for many records at once (see :func:`gp_json_chunks`)."""
+    return "".join(gp_json_chunks(records))
+
+
+def gp_json_chunks(records: list[GpRecord], size: int = 2000) -> Iterator[str]:
+    """The JSON array of ``records`` in pieces (see :func:`gp_rows_json_chunks`)."""
     if not records:
-        return "[]"
+        return iter(["[]"])
     row0 = records[0].row
-    ix = {name: i for i, name in enumerate(row0._fields)}
+    fields = tuple(row0._fields)
+    plain = isinstance(row0, tuple)  # named tuples index directly; SQLAlchemy rows are copied once
+    pairs = ((g.row if plain else tuple(g.row), g.obj) for g in records)
+    return gp_rows_json_chunks(fields, pairs, records[0].created, size)
+
+
+class _RowView:
+    """Attribute access to a plain row tuple (for the rare rows whose TLE lines must be written)."""
+
+    __slots__ = ("_ix", "_t")
+
+    def __init__(self, ix: dict[str, int], t: tuple):
+        self._ix, self._t = ix, t
+
+    def __getattr__(self, name: str) -> Any:
+        return self._t[self._ix[name]]
+
+
+def gp_rows_json_chunks(fields: tuple[str, ...], pairs: Iterable[tuple[tuple, Any]], created: str,
+                        size: int = 2000) -> Iterator[str]:
+    """Space-Track gp JSON for (element-set row tuple, reader's object row or None) pairs, in pieces of
+    ``size`` records (so that a caller can compress one piece while the next is written).
+
+    The whole catalogue is 26,000 records and a million values, so: values read by position, the text
+    that is the same in every record written once, each object's catalogue part written once however
+    many of its element sets follow (a 5-year history is 10,000 sets of one object), the TLE lines cut
+    from the ingested text in place, and no helper call for values that cannot be NULL. Same text as
+    the record-by-record :func:`gp_json_object` (compared in ``tests/interop``).
+    """
+    ix = {name: i for i, name in enumerate(fields)}
     (OID, NAME, EPOCH, MM, ECC, INC, RAAN, AOP, MA, ET, CT, NORAD, ESN, REV, BSTAR, MMD, MMDD, SMA, APO, PER,
-     BATCH, ID) = (ix[k] for k in (
+     BATCH, ID, ORIG, SF) = (ix[k] for k in (
         "object_id", "object_name", "epoch", "mean_motion", "eccentricity", "inclination", "raan",
         "arg_perigee", "mean_anomaly", "ephemeris_type", "classification_type", "norad_id", "element_set_no",
         "rev_at_epoch", "bstar", "mean_motion_dot", "mean_motion_ddot", "semi_major_axis_km", "apogee_km",
-        "perigee_km", "batch_id", "id"))
-    plain = isinstance(row0, tuple)  # named tuples index directly; SQLAlchemy rows are copied once
+        "perigee_km", "batch_id", "id", "original", "source_format"))
     head = ('{"CCSDS_OMM_VERS":"3.0","COMMENT":"GENERATED VIA ORBITWATCH API","CREATION_DATE":"'
-            + records[0].created + '","ORIGINATOR":"ORBITWATCH","OBJECT_NAME":')
+            + created + '","ORIGINATOR":"ORBITWATCH","OBJECT_NAME":')
     parts: dict[int, str] = {}  # id(object row) -> its catalogue part
     js, num = _js, _num
-    out = []
-    for g in records:
-        t = g.row if plain else tuple(g.row)
-        o = g.obj
+    out: list[str] = []
+    first = True
+    for t, o in pairs:
         if o is None:
             obj, name, oid = _NO_OBJECT, t[NAME], t[OID]
         else:
@@ -314,7 +341,16 @@ def gp_json(records: list[GpRecord]) -> str:
             if obj is None:
                 obj = parts[id(o)] = _object_part(o)
             name, oid = t[NAME] or o.name, t[OID] or o.object_id
-        lines = g.lines
+        lines = None
+        orig = t[ORIG]
+        if orig and t[SF] == "tle":  # as tle_lines(): the ingested lines when they are a TLE's
+            ls = orig.rstrip().split("\n")
+            if len(ls) >= 2:
+                l1, l2 = ls[-2].rstrip(), ls[-1].rstrip()
+                if l1.startswith("1 ") and l2.startswith("2 "):
+                    lines = ("0 " + (t[NAME] or name or "UNKNOWN"), l1, l2)
+        if lines is None:
+            lines = tle_lines(_RowView(ix, t), name)
         tle = (f'"TLE_LINE0":{js(lines[0])},"TLE_LINE1":"{lines[1]}","TLE_LINE2":"{lines[2]}"' if lines
                else _NO_TLE)
         n, esn, rev, batch = t[MM], t[ESN], t[REV], t[BATCH]
@@ -332,7 +368,16 @@ def gp_json(records: list[GpRecord]) -> str:
             f'"SEMIMAJOR_AXIS":{num(t[SMA], ".3f")},"PERIOD":{num(1440.0 / n if n else None, ".3f")},'
             f'"APOAPSIS":{num(t[APO], ".3f")},"PERIAPSIS":{num(t[PER], ".3f")},{obj},'
             f'"FILE":{batch},"GP_ID":"{t[ID]}",{tle}}}')
-    return "[" + ",".join(out) + "]"
+        if len(out) == size:
+            yield ("[" if first else ",") + ",".join(out)
+            out, first = [], False
+    if out:
+        yield ("[" if first else ",") + ",".join(out)
+        yield "]"
+    elif first:
+        yield "[]"
+    else:
+        yield "]"
 
 
 def _launch_parts(intldes: str | None) -> tuple[int | None, int | None, str | None]:

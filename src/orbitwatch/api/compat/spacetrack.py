@@ -17,7 +17,10 @@ rate limit", which the ``spacetrack`` client sleeps on and retries) - see ``api/
 
 from __future__ import annotations
 
+import zlib
 from collections import namedtuple
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -122,10 +125,12 @@ def _query(controller: str, cls: str, predicates: str, state: NodeState, user, w
         cache.move_to_end(key)
         entry = hit[1]
     else:
-        records = fetch(cls, q, conn, where)
-        page = apply(_unsorted(cls, q), records, kinds)
-        text, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
-        entry = _Answer(text.encode(), media, [_audit_row(r.get("_row")) for r in page])
+        entry = _plain_gp(cls, q, conn, where, gzip_ok)
+        if entry is None:
+            records = fetch(cls, q, conn, where)
+            page = apply(_unsorted(cls, q), records, kinds)
+            text, media = render(q, page, list(C.CLASSES[cls]), total=len(records))
+            entry = _Answer(text.encode(), None, media, [_audit_row(r.get("_row")) for r in page])
         if key is not None and len(entry.body) >= CACHE_MIN_BYTES:
             cache[key] = (revision, entry)
             while len(cache) > CACHE_ENTRIES:
@@ -140,21 +145,74 @@ def _query(controller: str, cls: str, predicates: str, state: NodeState, user, w
 
 
 class _Answer:
-    """One computed answer: its bytes, media type, the rows to audit, and (once asked for) its gzip."""
+    """One computed answer: its bytes, its gzip (made when first asked for), media type, rows to audit."""
 
     __slots__ = ("_gz", "audit_rows", "body", "media")
 
-    def __init__(self, body: bytes, media: str, audit_rows: list[dict[str, Any]]):
-        self.body, self.media, self.audit_rows = body, media, audit_rows
-        self._gz: bytes | None = None
+    def __init__(self, body: bytes, gz: bytes | None, media: str, audit_rows: list[dict[str, Any]]):
+        self.body, self._gz, self.media, self.audit_rows = body, gz, media, audit_rows
 
     def gzipped(self) -> bytes:
         if self._gz is None:
-            import zlib
-
             z = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: a gzip member
             self._gz = z.compress(self.body) + z.flush()
         return self._gz
+
+
+#: Below this many records a gp answer is written in one go (a second thread would cost more than it hides).
+PIPELINE_MIN_RECORDS = 1000
+
+
+def _plain_gp(cls: str, q: Query, conn, where, gzip_ok: bool) -> _Answer | None:
+    """A gp/gp_history JSON answer with every default field, whose only predicates the fetch applies
+    exactly (NORAD_CAT_ID lists) and whose order is the fetch's - the whole-catalogue pull and one
+    object's history - written straight from the row tuples: no record objects, no filtering or sorting
+    pass. None for any other query (the general path answers it)."""
+    if (cls not in ("gp", "gp_history") or q.format != "json" or q.columns is not None or q.metadata
+            or q.distinct or q.limit is not None or q.offset or _unsorted(cls, q).orderby
+            or any(c.field != "NORAD_CAT_ID" or c.op != "in" for c in q.conditions)):
+        return None
+    ids = _ids(q)
+    if ids is not None and not ids:
+        return None
+    if cls == "gp_history" and ids is None:
+        return None  # by EPOCH range: the general path (its bounds are re-checked there)
+    rows = _gp_rows(cls, q, conn, where, named=False)
+    if not rows:
+        return None  # emptyresult/show and [] are the renderer's business
+    norad = GP_ELSET_COLUMNS.index("norad_id")
+    ids = sorted({t[norad] for t in rows})
+    objects = _gp_objects(conn, where, rows, ids if len(ids) < 5000 else None)
+    get = objects.get
+    pairs = ((t, get(t[norad])) for t in rows)
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    chunks = C.gp_rows_json_chunks(GP_ELSET_COLUMNS, pairs, created)
+    if len(rows) >= PIPELINE_MIN_RECORDS:
+        body, gz = _encode(chunks, gzip_ok)  # compress each piece in a second thread while the next is written
+    else:
+        body, gz = "".join(chunks).encode(), None
+    i, r, m = (GP_ELSET_COLUMNS.index(c) for c in ("id", "class_rank", "rel_mask"))
+    audit_rows = [{"key": t[i], "class_rank": t[r], "rel_mask": t[m]} for t in rows]
+    return _Answer(body, gz, "application/json", audit_rows)
+
+
+def _encode(chunks: Iterator[str], gzip_ok: bool) -> tuple[bytes, bytes | None]:
+    """The bytes of ``chunks`` and, if the client takes gzip, their gzip - compressed piece by piece in a
+    worker thread while the next piece is written (zlib lets go of the GIL), so that on two cores the
+    compression costs hardly any time on top of writing the JSON."""
+    if not gzip_ok:
+        return "".join(chunks).encode(), None
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)
+    parts: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gzip") as pool:
+        pending = []
+        for text in chunks:
+            b = text.encode()
+            parts.append(b)
+            pending.append(pool.submit(z.compress, b))  # one worker: pieces are compressed in order
+        gz = [f.result() for f in pending]
+    gz.append(z.flush())
+    return b"".join(parts), b"".join(gz)
 
 
 # Whole-catalogue pulls are what partner scripts do every few minutes: keep the last few answers per
@@ -259,10 +317,13 @@ GpRow = namedtuple("GpRow", GP_ELSET_COLUMNS)  # type: ignore[misc]  (attribute 
 GpObject = namedtuple("GpObject", ("norad_id", *GP_OBJECT_COLUMNS))  # type: ignore[misc]
 
 
-def _gp_rows(cls: str, q: Query, conn, where) -> list[GpRow]:
-    """Element sets of a gp/gp_history query as named tuples, by prepared statements (``api/reads.py``):
-    the whole catalogue is 26,000 rows, where SQLAlchemy's Row machinery alone costs most of a second."""
+def _gp_rows(cls: str, q: Query, conn, where, *, named: bool = True) -> list:
+    """Element sets of a gp/gp_history query as named tuples (plain tuples of :data:`GP_ELSET_COLUMNS`
+    with ``named=False``), by prepared statements (``api/reads.py``): the whole catalogue is 26,000
+    rows, where SQLAlchemy's Row machinery alone costs most of a second."""
     from orbitwatch.api import reads
+
+    make = GpRow._make if named else tuple
 
     raw, engine = conn.connection.driver_connection, conn.engine
     ids = _ids(q)
@@ -273,25 +334,27 @@ def _gp_rows(cls: str, q: Query, conn, where) -> list[GpRow]:
             tuples = []
             for i in range(0, len(ids), 900):
                 tuples += reads.latest_of(raw, engine, where, ids[i:i + 900], GP_ELSET_COLUMNS)
-        return [GpRow._make(t) for t in tuples]
+        return [make(t) for t in tuples] if named else tuples
     start, end = _epoch_bounds(q)
     if ids is None:
         return _history(conn, where, start, end)
     rows: list = []
     for norad in ids:
-        rows += [GpRow._make(t) for t in reads.history_of(raw, engine, where, norad, GP_ELSET_COLUMNS, start=start,
-                                                           end=end, limit=MAX_HISTORY_ROWS - len(rows))]
+        rows += [make(t) for t in reads.history_of(raw, engine, where, norad, GP_ELSET_COLUMNS, start=start,
+                                                    end=end, limit=MAX_HISTORY_ROWS - len(rows))]
         if len(rows) >= MAX_HISTORY_ROWS:
             break
     return rows
 
 
-def _gp_objects(conn, where, rows) -> dict[int, Any]:
-    """The reader's view of the objects of ``rows`` (all readable objects when there are many)."""
+def _gp_objects(conn, where, rows, norads: list[int] | None | bool = False) -> dict[int, Any]:
+    """The reader's view of the objects of ``rows`` (all readable objects when there are many; the
+    caller may pass the NORAD ids, or None for all)."""
     from orbitwatch.api import reads
 
     raw, engine = conn.connection.driver_connection, conn.engine
-    norads = _norads(rows)
+    if norads is False:
+        norads = _norads(rows)
     if norads is None:
         views = reads.object_views(raw, engine, where, GP_OBJECT_COLUMNS)
     else:
