@@ -186,6 +186,14 @@ def _split_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _PRINTABLE_LF = bytes(range(32, 127)) + b"\n"
 
 
+def _line_end_crs(raw: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many CRs ``rstrip("\\r\\n")`` cut from the end of each line."""
+    nl = np.empty(len(starts), dtype=np.int64)
+    nl[:-1] = starts[1:] - 1
+    nl[-1] = len(raw)  # the sentinel newline
+    return nl - ends
+
+
 def _classify(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, text_lines: Sequence[str]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kind code of every line, its length without trailing blanks, and whether it is 'plain'
@@ -195,9 +203,10 @@ def _classify(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     plain = np.ones(len(starts), dtype=bool)
     # The usual file has none: one pass of C over the bytes keeps only what is neither printable nor LF;
     # if that is exactly the line-ending CRs, every line is plain.
-    line_end_crs = int((np.diff(starts) - 1 - (ends[:-1] - starts[:-1])).sum()) + int(len(raw) - ends[-1])
+    dropped = _line_end_crs(raw, starts, ends)
+    line_end_crs = int(dropped.sum())
     if (len(raw.translate(None, _PRINTABLE_LF)) != line_end_crs or raw.count(b"\r") != line_end_crs
-            or b"\r\r" in raw):
+            or (line_end_crs and dropped.max() > 1)):
         odd = np.flatnonzero(np.subtract(buf, 32, dtype=np.uint8) > 94)
         ob = buf[odd]
         nxt = buf[np.minimum(odd + 1, len(buf) - 1)]
@@ -381,10 +390,10 @@ def _dtype(name: str):
 class _Lines(Sequence):
     """``text.split("\\n")``, split only if a line is asked for (a regular file never asks)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, n: int | None = None) -> None:
         self._text = text
         self._lines: list[str] | None = None
-        self._n = text.count("\n") + 1
+        self._n = text.count("\n") + 1 if n is None else n
 
     def __len__(self) -> int:
         return self._n
@@ -626,10 +635,8 @@ def _lf_text(raw: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) 
     """The text with line-ending CRs dropped, and where each line starts in it (see :class:`_Text`)."""
     if not raw.isascii():
         return None, starts
-    nl = np.empty(len(starts), dtype=np.int64)
-    nl[:-1] = starts[1:] - 1
-    nl[-1] = len(raw)  # the sentinel newline
-    dropped = nl - ends  # CRs cut from each line
+    dropped = _line_end_crs(raw, starts, ends)
+    nl = ends + dropped
     if not dropped.any():
         return raw.decode("ascii"), starts
     shift = np.zeros(len(starts), dtype=np.int64)
@@ -677,10 +684,8 @@ class TleReader:
             raw = data if isinstance(data, bytes) else bytes(data)
             text = raw.decode("utf-8", "replace")
         self.file = file
-        text_lines = _Lines(text)
         buf, starts, ends = _split_lines(raw)
-        if len(starts) != len(text_lines):  # cannot happen: both split on the same LF bytes
-            raise ValidationError("internal line split mismatch", file=file)
+        text_lines = _Lines(text, len(starts))  # UTF-8 decoding keeps every LF byte an LF
         kind, rlen, plain = _classify(raw, buf, starts, ends, text_lines)
         self._name_idx, self._i1, self._i2, self._errors = _group(kind, file, len(text_lines))
         self.errors: list[RecordError] = []
