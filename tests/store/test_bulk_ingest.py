@@ -209,13 +209,13 @@ CHILD = textwrap.dedent("""
     import orbitwatch.store.ingest as ing
     from orbitwatch.store import ingest_paths, open_engine
     url, src, flag = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-    insert = ing._insert_elsets
-    def slow(conn, cols, consts, progress, seen):
-        n = insert(conn, cols, consts, progress, seen)
+    write = ing._write_elsets
+    def slow(*args):
+        n = write(*args)
         flag.write_text(str(n))  # a chunk is written, the transaction is open
         time.sleep(60)
         return n
-    ing._insert_elsets = slow
+    ing._write_elsets = slow
     ingest_paths(open_engine(url), [src], source="test")
 """)
 

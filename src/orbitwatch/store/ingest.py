@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,11 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
     """
     chunks: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
+    plan = _elset_plan(conn, consts, "tle")  # every record of a TLE file is source_format "tle"
+
+    def prepare(part: ElsetTable) -> tuple[ElsetTable, dict[str, list], list[tuple]]:
+        cols = _elset_columns(part, marking_text, sort=False)
+        return part, cols, _elset_tuples(cols, plan, consts)
 
     def put(item: Any) -> bool:
         while not stop.is_set():  # the writer may have failed and stopped reading
@@ -293,10 +298,10 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
     def produce() -> None:
         try:
             for part in reader.chunks(first=2048):  # a small first chunk: the writer starts sooner
-                if not put((part, _elset_columns(part, marking_text, sort=False))):
+                if not put(prepare(part)):
                     return
             rest, _ = reader.rest()  # records only the scalar reader took: they come last, out of order
-            if put((rest, _elset_columns(rest, marking_text, sort=False)) if len(rest) else None):
+            if put(prepare(rest) if len(rest) else None):
                 put(_STOP)
         except BaseException as exc:  # noqa: BLE001 - handed to the writer, which re-raises it
             put(exc)
@@ -317,14 +322,14 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
                 raise item
             if item is None:
                 continue
-            part, cols = item
+            part, cols, rows = item
             parts.append(part)
             norad, eus = part.norad_id, part.epoch_us
             in_order = in_order and _is_sorted(norad, eus) and (
                 last_key is None or (int(norad[0]), int(eus[0])) >= last_key)
             last_key = (int(norad[-1]), int(eus[-1]))
             total += len(part)
-            inserted += _insert_elsets(conn, cols, consts, None, seen)
+            inserted += _write_elsets(conn, plan, cols, rows, None, seen)
     finally:
         stop.set()
         worker.join()
@@ -410,12 +415,59 @@ def _elset_columns(t: ElsetTable, marking_text: str, *, sort: bool = True) -> di
     return out
 
 
+@dataclass(frozen=True)
+class _ElsetPlan:
+    """How one batch's element sets are written, fixed before any row is built (so that a worker thread
+    can build rows while the writer writes): the statement and which columns each row tuple carries."""
+
+    sql: str
+    columns: tuple[str, ...]  # the values of each row tuple, in order
+    pg: bool
+    types: tuple[str, ...] = ()  # PostgreSQL binary COPY types of ``columns``
+
+
+def _elset_plan(conn: Connection, consts: dict[str, Any], source_format: str | None = None) -> _ElsetPlan:
+    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        return _ElsetPlan(f"COPY element_sets ({names}) FROM STDIN (FORMAT BINARY)", ELSET_COLUMNS, True,
+                          tuple(_pg_types(element_sets, ELSET_COLUMNS, conn.dialect)))
+    # SQLite: ``INSERT OR IGNORE`` (the unique index makes re-ingest a no-op) with the batch's constants
+    # written into the statement: binding the same ten values 26,000 times is a tenth of the insert.
+    if source_format is not None:
+        consts = {**consts, "source_format": source_format}
+    literal = {k: lit for k, v in consts.items() if (lit := _sql_literal(v)) is not None}
+    values = [literal.get(c, "?") for c in ELSET_COLUMNS]
+    return _ElsetPlan(f"INSERT OR IGNORE INTO element_sets ({names}) VALUES ({', '.join(values)})",
+                      tuple(c for c in ELSET_COLUMNS if c not in literal), False)
+
+
+def _elset_tuples(cols: dict[str, list], plan: _ElsetPlan, consts: dict[str, Any]) -> list[tuple]:
+    n = len(cols["norad_id"])
+    return list(zip(*[cols[c] if c in cols else repeat(consts[c], n) for c in plan.columns], strict=True))
+
+
 def _insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
                    progress: Callable[[str, int, int], None] | None, seen: set) -> int:
     """Insert the sets not stored yet; ``seen`` collects the keys of this batch across calls (PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        return _pg_insert_elsets(conn, cols, consts, progress, seen)
-    return _sqlite_insert_elsets(conn, cols, consts, progress)
+    fmt = cols["source_format"]
+    plan = _elset_plan(conn, consts, fmt[0] if fmt and fmt.count(fmt[0]) == len(fmt) else None)
+    return _write_elsets(conn, plan, cols, _elset_tuples(cols, plan, consts), progress, seen)
+
+
+def _write_elsets(conn: Connection, plan: _ElsetPlan, cols: dict[str, list], rows: list[tuple],
+                  progress: Callable[[str, int, int], None] | None, seen: set) -> int:
+    if plan.pg:
+        return _pg_write_elsets(conn, plan, cols, rows, progress, seen)
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    before = raw.total_changes
+    n = len(rows)
+    for i in range(0, n, _CHUNK):
+        cur.executemany(plan.sql, rows[i:i + _CHUNK] if n > _CHUNK else rows)
+        if progress:
+            progress("insert", min(i + _CHUNK, n), n)
+    cur.close()
+    return raw.total_changes - before
 
 
 def _sql_literal(value: Any) -> str | None:
@@ -433,31 +485,6 @@ def _sql_literal(value: Any) -> str | None:
     return None
 
 
-def _sqlite_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
-                          progress: Callable[[str, int, int], None] | None) -> int:
-    """``INSERT OR IGNORE`` (the unique index makes re-ingest a no-op) with the batch's constants written
-    into the statement: binding the same ten values 26,000 times is a tenth of the insert."""
-    fmt = cols["source_format"]
-    if fmt and fmt.count(fmt[0]) == len(fmt):
-        consts = {**consts, "source_format": fmt[0]}
-    literal = {k: lit for k, v in consts.items() if (lit := _sql_literal(v)) is not None}
-    bound = [c for c in ELSET_COLUMNS if c not in literal]
-    values = [literal.get(c, "?") for c in ELSET_COLUMNS]
-    n = len(cols["norad_id"])
-    rows = zip(*[cols[c] if c in cols else repeat(consts[c], n) for c in bound], strict=False)  # repeat: endless
-    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
-    sql = f"INSERT OR IGNORE INTO element_sets ({names}) VALUES ({', '.join(values)})"
-    raw = conn.connection.driver_connection
-    cur = raw.cursor()
-    before = raw.total_changes
-    for i in range(0, n, _CHUNK):
-        cur.executemany(sql, islice(rows, _CHUNK))
-        if progress:
-            progress("insert", min(i + _CHUNK, n), n)
-    cur.close()
-    return raw.total_changes - before
-
-
 _PG_TYPES = {"INTEGER": "int4", "BIGINT": "int8", "FLOAT": "float8", "DOUBLE PRECISION": "float8", "TEXT": "text",
              "VARCHAR": "text", "BYTEA": "bytea"}
 
@@ -470,8 +497,8 @@ def _pg_types(table, columns: Sequence[str], dialect) -> list[str]:
     return out
 
 
-def _pg_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
-                      progress: Callable[[str, int, int], None] | None, seen: set) -> int:
+def _pg_write_elsets(conn: Connection, plan: _ElsetPlan, cols: dict[str, list], rows: list[tuple],
+                     progress: Callable[[str, int, int], None] | None, seen: set) -> int:
     """Binary COPY straight into ``element_sets`` of the sets it does not hold yet.
 
     Sets already stored are found first (one index probe per set); a concurrent ingest of the same sets
@@ -481,23 +508,16 @@ def _pg_insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str,
     import psycopg
 
     raw = conn.connection.driver_connection
-    n = len(cols["norad_id"])
     keep = _pg_new_rows(raw, cols, seen)
-    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
-    types = _pg_types(element_sets, ELSET_COLUMNS, conn.dialect)
-    lists = [cols[c] if c in cols else repeat(consts[c], n) for c in ELSET_COLUMNS]
-    rows: Iterable[tuple] = zip(*lists, strict=False)  # constants are endless repeats
     if keep is not None:
-        rows = (r for r, k in zip(rows, keep, strict=True) if k)
-        n_new = int(sum(keep))
-    else:
-        rows = list(rows)
-        n_new = n
-    rows = list(rows)
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    n_new = len(rows)
+    names = ", ".join(f'"{c}"' for c in ELSET_COLUMNS)
+    types = list(plan.types)
     with raw.cursor() as cur:
         cur.execute("SAVEPOINT ow_copy")
         try:
-            _pg_copy(cur, f"COPY element_sets ({names}) FROM STDIN (FORMAT BINARY)", types, rows, progress)
+            _pg_copy(cur, plan.sql, types, rows, progress)
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT ow_copy")
             cur.execute("CREATE TEMPORARY TABLE _ow_load (LIKE element_sets INCLUDING DEFAULTS) ON COMMIT DROP")
