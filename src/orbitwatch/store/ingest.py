@@ -12,10 +12,12 @@
   :func:`refresh_object_views`).
 
 Bulk paths, column-wise from :class:`~orbitwatch.formats.tle_fast.ElsetTable` (numpy for the arithmetic,
-no Python object per record beyond the values a row holds): SQLite ``executemany`` of positional tuples
-with the batch's constants written into the statement; PostgreSQL binary ``COPY`` straight into the
-table after dropping the sets it already holds (a concurrent duplicate falls back to
-``INSERT ... ON CONFLICT DO NOTHING``). The ORM is not used here: it costs more per row than parsing.
+no Python object per record beyond the values a row holds); a TLE file is read chunk by chunk on a worker
+thread while the previous chunk is written. SQLite: ``executemany`` of positional tuples with the batch's
+constants written into the statement. PostgreSQL: binary ``COPY`` straight into the table after dropping
+the sets it already holds (a concurrent duplicate falls back to ``INSERT ... ON CONFLICT DO NOTHING``).
+The ORM is not used here: it costs more per row than parsing. docs/architecture.md ("The store in
+detail") gives the reasons and the figures.
 """
 
 from __future__ import annotations
