@@ -40,7 +40,9 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.detect import read_bytes, read_path
+from orbitwatch.formats.omm import csv_header  # noqa: F401 - detection needs it: imported once, not per file
 from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph, regime_of
+from orbitwatch.formats.satcat import satcat_layout  # noqa: F401 - (idem)
 from orbitwatch.formats.tle_fast import ElsetTable, TleReader
 from orbitwatch.markings import (
     DATA_MODES,
@@ -584,7 +586,7 @@ def _objects_from_elsets(conn: Connection, t: ElsetTable, marking: Marking, sour
     so = space_objects
     if batch is not None and conn.execute(select(so.c.row_id).where(_same_group(so, mv["marking"], nation))
                                           .limit(1)).first() is None:
-        return _objects_from_new_rows(conn, batch, marking, source, nation, now)
+        return _objects_from_new_rows(conn, batch, marking, source, nation, now, one_each=len(objects) == len(norad))
     order = np.lexsort((np.arange(len(norad)), eus, norad))  # newest epoch last; of equal ones, the last
     ns = norad[order]
     last = order[np.r_[ns[1:] != ns[:-1], True]]
@@ -597,8 +599,9 @@ def _objects_from_elsets(conn: Connection, t: ElsetTable, marking: Marking, sour
 
 
 def _objects_from_new_rows(conn: Connection, batch: tuple[int, int], marking: Marking, source: str,
-                           nation: str | None, now: float) -> int:
-    """First descriptions of the batch's objects, by ``INSERT ... SELECT`` from its element-set rows."""
+                           nation: str | None, now: float, *, one_each: bool = False) -> int:
+    """First descriptions of the batch's objects, by ``INSERT ... SELECT`` from its element-set rows
+    (``one_each``: every object has one set in the batch, the usual catalogue file)."""
     lo, batch_id = batch
     mv = marking_values(marking)
     cols = ("norad_id", "object_id", "name", "regime", "source", "nation", "updated_at", *_MARKING_KEYS,
@@ -613,11 +616,12 @@ def _objects_from_new_rows(conn: Connection, batch: tuple[int, int], marking: Ma
                         "ORDER BY norad_id, epoch_ts DESC, id DESC) AS newest", (*consts, lo, batch_id))
             return cur.rowcount
     # SQLite: the batch's rows have the ids after ``lo``, in (object, epoch) order, so the newest set of
-    # an object is the row whose next id belongs to another object.
+    # an object is the row whose next id belongs to another object (every row, when each object has one).
+    newest = "" if one_each else (" AND NOT EXISTS (SELECT 1 FROM element_sets f WHERE f.id = e.id + 1 "
+                                  "AND f.norad_id = e.norad_id)")
     cur = raw.cursor()
     cur.execute(f"INSERT INTO space_objects ({_names(cols)}) SELECT e.norad_id, e.object_id, e.object_name, "
-                f"e.regime, {', '.join('?' * len(consts))} FROM element_sets e WHERE e.id > ? AND NOT EXISTS "
-                "(SELECT 1 FROM element_sets f WHERE f.id = e.id + 1 AND f.norad_id = e.norad_id)",
+                f"e.regime, {', '.join('?' * len(consts))} FROM element_sets e WHERE e.id > ?{newest}",
                 (*consts, lo))
     n = cur.rowcount
     cur.close()
