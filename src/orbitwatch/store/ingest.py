@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +286,7 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
     stop = threading.Event()
     plan = _elset_plan(conn, consts, "tle")  # every record of a TLE file is source_format "tle"
 
-    def prepare(part: ElsetTable) -> tuple[ElsetTable, dict[str, list], list[tuple]]:
+    def prepare(part: ElsetTable) -> tuple[ElsetTable, dict[str, list], Iterable[tuple]]:
         cols = _elset_columns(part, marking_text, sort=False)
         return part, cols, _elset_tuples(cols, plan, consts)
 
@@ -445,9 +445,12 @@ def _elset_plan(conn: Connection, consts: dict[str, Any], source_format: str | N
                       tuple(c for c in ELSET_COLUMNS if c not in literal), False)
 
 
-def _elset_tuples(cols: dict[str, list], plan: _ElsetPlan, consts: dict[str, Any]) -> list[tuple]:
+def _elset_tuples(cols: dict[str, list], plan: _ElsetPlan, consts: dict[str, Any]) -> Iterable[tuple]:
+    """The rows, in ``plan.columns`` order: a list for PostgreSQL (filtered, then copied), a lazy ``zip``
+    for SQLite (each tuple made as it is bound and freed at once: less memory, faster)."""
     n = len(cols["norad_id"])
-    return list(zip(*[cols[c] if c in cols else repeat(consts[c], n) for c in plan.columns], strict=True))
+    rows = zip(*[cols[c] if c in cols else repeat(consts[c], n) for c in plan.columns], strict=True)
+    return list(rows) if plan.pg else rows
 
 
 def _insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, Any],
@@ -458,16 +461,17 @@ def _insert_elsets(conn: Connection, cols: dict[str, list], consts: dict[str, An
     return _write_elsets(conn, plan, cols, _elset_tuples(cols, plan, consts), progress, seen)
 
 
-def _write_elsets(conn: Connection, plan: _ElsetPlan, cols: dict[str, list], rows: list[tuple],
+def _write_elsets(conn: Connection, plan: _ElsetPlan, cols: dict[str, list], rows: Iterable[tuple],
                   progress: Callable[[str, int, int], None] | None, seen: set) -> int:
     if plan.pg:
-        return _pg_write_elsets(conn, plan, cols, rows, progress, seen)
+        return _pg_write_elsets(conn, plan, cols, list(rows), progress, seen)
     raw = conn.connection.driver_connection
     cur = raw.cursor()
     before = raw.total_changes
-    n = len(rows)
+    n = len(cols["norad_id"])
+    rows = iter(rows)
     for i in range(0, n, _CHUNK):
-        cur.executemany(plan.sql, rows[i:i + _CHUNK] if n > _CHUNK else rows)
+        cur.executemany(plan.sql, islice(rows, _CHUNK))
         if progress:
             progress("insert", min(i + _CHUNK, n), n)
     cur.close()
