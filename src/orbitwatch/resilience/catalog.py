@@ -90,6 +90,7 @@ def elsets_from_store(db_url: str | None) -> tuple[list[ElementSet], dict[int, s
     from sqlalchemy import select
 
     from orbitwatch.store.engine import open_engine
+    from orbitwatch.store.queries import readable_objects
     from orbitwatch.store.schema import space_objects
 
     try:
@@ -105,7 +106,8 @@ def elsets_from_store(db_url: str | None) -> tuple[list[ElementSet], dict[int, s
         facts: dict[int, dict] = {}
         for r in conn.execute(select(space_objects.c.norad_id, space_objects.c.owner_nation,
                                      space_objects.c.object_type, space_objects.c.mass_kg,
-                                     space_objects.c.hbr_m, space_objects.c.name)):
+                                     space_objects.c.hbr_m, space_objects.c.name)
+                                     .where(readable_objects(None)(space_objects))):
             if r.owner_nation:
                 owners[int(r.norad_id)] = r.owner_nation
             facts[int(r.norad_id)] = {"object_type": r.object_type, "mass_kg": r.mass_kg,

@@ -92,7 +92,12 @@ def catalog_from_store(engine, *, norad_ids: Sequence[int] | None = None, histor
     from sqlalchemy import func, select
 
     from orbitwatch.store.base import marking_from_row
-    from orbitwatch.store.queries import element_set_from_row, element_set_history, latest_element_sets
+    from orbitwatch.store.queries import (
+        element_set_from_row,
+        element_set_history,
+        latest_element_sets,
+        readable_objects,
+    )
     from orbitwatch.store.schema import element_sets, space_objects
 
     cat = Catalog()
@@ -101,9 +106,8 @@ def catalog_from_store(engine, *, norad_ids: Sequence[int] | None = None, histor
             es = element_set_from_row(row)
             cat.latest[es.norad_id] = es
             cat.markings[es.norad_id] = [(f"elset {es.norad_id} @ {iso(es.epoch_unix)}", marking_from_row(row))]
-        q = select(space_objects)
-        if where is not None:
-            q = q.where(where(space_objects))
+        # one row per object: the reader's view of its descriptions (only fields released to the reader)
+        q = select(space_objects).where(readable_objects(where)(space_objects))
         if norad_ids:
             q = q.where(space_objects.c.norad_id.in_(list(norad_ids)))
         for r in conn.execute(q):
