@@ -170,6 +170,7 @@ def test_hard_body_radii_enter_the_pc():
     assert base.events and len(base.events) == len(sized.events)
     assert "HBR 20 m combined (default)" in base.events[0].covariance_source
     assert "HBR 62.5 m combined (both sizes known)" in sized.events[0].covariance_source
+    assert (base.events[0].hbr_m, sized.events[0].hbr_m) == (20.0, 62.5)  # what CDMs then state
     ev = sized.events[0]
     c1, c2, _ = event_covariances([ev], [a, b])
     r1, v1 = np.array([ev.r1]) * 1e3, np.array([ev.v1]) * 1e3

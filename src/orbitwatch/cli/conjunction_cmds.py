@@ -253,8 +253,9 @@ def write_cdms(events, elsets, folder: Path, result) -> int:
             object2_international_designator=b.object_id or "UNKNOWN",
             ref_frame="GCRF", collision_probability=ev.pc,
             collision_probability_method="FOSTER-1992" if ev.pc is not None else None,
-            hbr_m=DEFAULT_HBR_M, covariance_method="DEFAULT",
-            comments=[f"orbitwatch screening; covariance: {source}", *(f"flag: {f}" for f in ev.flags)],
+            hbr_m=ev.hbr_m or DEFAULT_HBR_M, covariance_method="DEFAULT",
+            comments=[f"orbitwatch screening; covariance: {ev.covariance_source or source}",
+                      *(f"flag: {f}" for f in ev.flags)],
             screen={"START_SCREEN_PERIOD": result.start, "STOP_SCREEN_PERIOD": result.end})
         (folder / f"{ev.norad1}_{ev.norad2}_{ev.tca:%Y%m%dT%H%M%S}{ev.tca.microsecond // 1000:03d}.cdm") \
             .write_text(format_cdm_kvn(cdm))

@@ -79,6 +79,7 @@ class Conjunction:
     pc_max: float | None = None
     dilution_sigma_km: float | None = None
     covariance_source: str | None = None
+    hbr_m: float | None = None  # combined hard-body radius the Pc used (m)
     flags: tuple[str, ...] = ()
     r1: tuple[float, float, float] = (0.0, 0.0, 0.0)
     v1: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -94,7 +95,7 @@ class Conjunction:
             "miss_km": round(self.miss_km, 6), "relative_speed_kms": round(self.relative_speed_kms, 6),
             "r_km": round(self.r_km, 6), "t_km": round(self.t_km, 6), "n_km": round(self.n_km, 6),
             "pc": self.pc, "pc_max": self.pc_max, "dilution_sigma_km": self.dilution_sigma_km,
-            "covariance_source": self.covariance_source, "flags": list(self.flags),
+            "covariance_source": self.covariance_source, "hbr_m": self.hbr_m, "flags": list(self.flags),
             "r1": list(self.r1), "v1": list(self.v1), "r2": list(self.r2), "v2": list(self.v2),
         }
 
@@ -534,6 +535,7 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
     hows = ("default", "one object's size known", "both sizes known")
     labels: dict[tuple, str] = {}
     for ev, p, x, d, h, kn in zip(events, pc_l, mx_l, sig_l, hbr.tolist(), known.tolist(), strict=True):
+        ev.hbr_m = h
         ev.pc = None if p != p else p  # NaN -> None
         ev.pc_max = None if x != x else x
         ev.dilution_sigma_km = None if d != d else d
