@@ -109,3 +109,33 @@ def test_despike_keeps_steps_and_ramps():
     z = y.copy()
     z[3] = 9.0
     assert np.allclose(st.despike(z, 5), y)
+
+
+def test_small_obvious_step_next_to_a_huge_one_is_kept_when_levels_are_flat_between():
+    # Jason-2 2017: +111 m five sets before a -30 km lowering. Here an 80-sigma step (43 set-to-set
+    # sigmas) five sets before a 20 000-sigma one: under 5 % of it, so the shadow rule alone takes it for
+    # the big step's remainder; with ``separate_k`` an obvious jump with a flat level between is a step
+    # of its own. (At 20 sigma the five sets between, heavy-tailed noise, spread over 45 % of it: not flat.)
+    t, y = _series(sigma=0.5)
+    y[200:] += 40.0
+    y[205:] -= 10000.0
+    assert [s.onset for s in _find(t, y, shadow=0.05)] == [205]
+    found = _find(t, y, shadow=0.05, separate_k=20.0)
+    assert [s.onset for s in found] == [200, 205]
+    assert float(found[0].delta[0]) == pytest.approx(40.0, rel=0.1)
+
+
+def test_ramp_remainder_is_still_a_remainder_with_separate_k():
+    # a 2 km raise absorbed over three sets: no flat level inside the ramp, so nothing is split off it
+    t, y = _series(sigma=0.5)
+    y[250:] += np.r_[700.0, 1500.0, np.full(t.size - 252, 2000.0)]
+    found = _find(t, y, shadow=0.05, separate_k=20.0)
+    assert sum(float(s.delta[0]) for s in found) == pytest.approx(2000.0, rel=0.05)
+    assert all(248 <= s.onset <= 253 for s in found)
+
+
+def test_flat_between():
+    r = np.r_[np.zeros(3), np.full(3, 10.0), np.full(3, 10.5), np.full(3, 30.0)]
+    assert st.flat_between(r, 3, 9, size=20.0)  # 10 .. 10.5: flat to 2.5 % of a 20 step
+    assert not st.flat_between(r, 3, 9, size=1.0)
+    assert not st.flat_between(r, 3, 4, size=20.0)  # one set is no level

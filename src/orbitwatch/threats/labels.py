@@ -251,6 +251,7 @@ class MatchResult:
             "precision": _r(self.precision), "recall": _r(self.recall),
             "median_abs_timing_error_h": _r(float(np.median(err))) if err.size else None,
             "p90_abs_timing_error_h": _r(float(np.percentile(err, 90))) if err.size else None,
+            "p95_abs_timing_error_h": _r(float(np.percentile(err, 95))) if err.size else None,
             "within_one_interval": _r(self.within_one_interval),
             "median_interval_h": _r(self.interval_s / 3600.0),
         }
