@@ -258,8 +258,10 @@ def search_objects(raw, engine: Engine, where: Callable, q: ObjectQuery, *, sort
             # catalogue). "+ 0" (same order) keeps SQLite's planner off the index for this shape only.
             col = so.c.norad_id + literal_column("0")
         cols = [so.c[c] for c in OBJECT_COLUMNS] + [so.c.class_rank, so.c.rel_mask]
-        return (select(*cols).where(*_conditions(where, shape, engine.dialect.name))
-                .order_by(col.desc() if descending else col.asc(), so.c.norad_id.asc())
+        order = [col.desc() if descending else col.asc()]
+        if sort != "norad_id":  # ties broken by object (ORDER BY norad_id, norad_id made SQLite sort again)
+            order.append(so.c.norad_id.asc())
+        return (select(*cols).where(*_conditions(where, shape, engine.dialect.name)).order_by(*order)
                 .limit(bindparam("q_limit", 1)).offset(bindparam("q_offset", 0)))
 
     p = prepared(("search", where, shape, sort, descending), build, engine)

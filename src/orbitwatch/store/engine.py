@@ -63,6 +63,28 @@ def init_schema(engine: Engine) -> None:
 
     _upgrade_objects_per_marking(engine)
     metadata.create_all(engine)
+    _create_missing_indexes(engine)
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """Indexes added to tables that already existed (``create_all`` creates indexes only with their
+    table): a store made by an earlier version gets them when it is opened. One catalogue query."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            have = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+        elif engine.dialect.name == "postgresql":
+            have = set(conn.execute(text("SELECT indexname FROM pg_indexes "
+                                         "WHERE schemaname = current_schema()")).scalars())
+        else:  # pragma: no cover - other dialects: ask table by table
+            insp = inspect(conn)
+            have = {ix["name"] for t in metadata.sorted_tables for ix in insp.get_indexes(t.name)}
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            if index.name not in have:
+                _log.warning("upgrading the store: creating index %s", index.name)
+                index.create(engine, checkfirst=True)
 
 
 def _upgrade_objects_per_marking(engine: Engine) -> None:

@@ -76,6 +76,10 @@ space_objects = Table(
     # Few, selective indexes: every extra one costs each ingest more than a scan of 60k rows saves.
     Index("ix_space_objects_norad", "norad_id", "n_sources"),
     Index("ix_space_objects_kind", "owner", "object_type", "regime"),
+    # Regime pages in catalogue order (the API's "LEO objects, page 7"): without it both databases walk
+    # or sort every object of the regime (MEO page: 1-4.5 ms on SQLite, LEO 4-9 ms on PostgreSQL with
+    # stale statistics; 0.1-0.3 ms with it). About 10 ms more per full-catalogue ingest.
+    Index("ix_space_objects_regime", "regime", "norad_id"),
 )
 
 element_sets = Table(
