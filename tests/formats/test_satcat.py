@@ -17,6 +17,7 @@ from orbitwatch.formats.satcat import (
     normalise_object_type,
     read_satcat_csv,
     read_satcat_json,
+    read_satcat_table,
     satcat_layout,
 )
 
@@ -150,3 +151,94 @@ def test_fuzzed_rows_only_validation_errors(rows):
             assert isinstance(item, SatcatRecord | RecordError)
     except ValidationError:
         pass
+
+
+# ----------------------------------------------------------------------------- column reader (bulk path)
+def _by_rows(text, **kw):
+    """The row-by-row reader's records and errors: the reference the column reader must equal."""
+    return split(read_satcat_csv(text, **kw))
+
+
+@pytest.mark.parametrize("name", ["celestrak_satcat_processed_2025-03-06.csv.gz",
+                                  "spacetrack_satcat_current_leo_2025-03-15.csv.gz",
+                                  "nasa_cara_hbr_mass_estimates_2026-06-01.csv.gz"])
+def test_table_reader_equals_row_reader_on_real_files(shared_data, name):
+    text = read_text(shared_data / "satcat" / name).decode()
+    table, errs = read_satcat_table(text, file=name)
+    recs, ref_errs = _by_rows(text, file=name)
+    assert len(table) == len(recs) > 20000
+    assert table.to_records() == recs
+    assert errs == ref_errs == []
+
+
+MESSY = ("OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OWNER,LAUNCH_DATE,DECAY_DATE,PERIOD,INCLINATION,"
+         "APOGEE,PERIGEE,RCS\r\n"
+         "A,2000-001A,1,PAY,US,2000-01-01,,95.1,51.6,420,410,0.5\r\n"
+         "\r\n"
+         " B ,2000-001B, 2 ,R/B, fr ,2000-01-01T12:00:00,,  96.5 ,1e1,+500,-1.5,\r\n"  # spellings only rows take
+         "C,2000-001C,x,PAY,US,2000-01-01,,95.1,51.6,420,410,\r\n"  # bad number
+         "D,2000-001D,4,SPACESHIP,US,2000-01-01,,95.1,51.6,420,410,\r\n"  # bad type
+         "E,2000-001E,5,DEB,US,2000-02-30,,95.1,51.6,420,410,\r\n"  # bad date
+         "F,2000-001F,6,DEB,US,2000-01-01,,nan,51.6,420,410,\r\n"  # not finite
+         "G,2000-001G,7,DEB,US\r\n"  # short row
+         "H,2000-001H,8,deb,UK,2000-01-01,2001-01-01,0.0,0.0,0.0,0.0,\r\n"  # zero orbit: not given
+         "I,2000-001I,9,UNK,US,2000-01-01,,1.2.3,51.6,420,410,\r\n"  # characters of a number, not a number
+         "J,,10,,,,,,,,,\r\n"  # empty cells
+         "K,2000-001K,3,TBA,nor,1999-12-31,,1436.1,0.05,35790,35780,12.25\r\n"  # lower-case owner
+         "L,2000-001L,1,PAY,US,2000-01-01,,95.2,51.6,420,410,0.5\r\n"  # object 1 again, unsorted
+         "M,2000-001M,٣,PAY,US,2000-01-01,,95.1,51.6,420,410,\r\n"  # a non-ASCII digit the row reader takes
+         "N,2000-001N,11,PAY,US,2000-01-01,,95.1,51.6,420,410,1_0\r\n"  # underscore: refused
+         "O,2000-001O,12345678901,PAY,US,2000-01-01,,95.1,51.6,420,410,\r\n")  # out of range
+
+
+def test_table_reader_equals_row_reader_on_messy_text():
+    table, errs = read_satcat_table(MESSY, file="m.csv")
+    recs, ref_errs = _by_rows(MESSY, file="m.csv")
+    assert table.to_records() == recs
+    assert [e.as_dict() for e in errs] == [e.as_dict() for e in ref_errs]
+    # The reference itself, so the comparison cannot pass on two equal mistakes.
+    assert [r.norad_id for r in recs] == [1, 2, 8, 10, 3, 1, 3]
+    assert [(e.line, e.field) for e in ref_errs] == [(5, "NORAD_CAT_ID"), (6, "OBJECT_TYPE"), (7, "LAUNCH_DATE"),
+                                                     (8, "PERIOD"), (9, None), (11, "PERIOD"), (16, "RCS"),
+                                                     (17, "NORAD_CAT_ID")]
+    b = recs[1]
+    assert (b.object_name, b.owner, b.launch_date, b.period_min, b.inclination, b.apogee_km, b.perigee_km) == (
+        "B", "FR", "2000-01-01", 96.5, 10.0, 500.0, -1.5)
+    assert recs[2].period_min is None and recs[2].object_type == "DEBRIS"
+
+
+def test_table_reader_on_quoted_csv_and_layouts():
+    """Quoted cells (the column path does not split them) and an explicit layout: the row reader's result."""
+    text = ('OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OWNER\n"DEB, A",2000-001A,1,DEB,US\n'
+            '"X\nY",2000-001B,2,PAY,US\n')
+    table, errs = read_satcat_table(text)
+    assert table.to_records() == _by_rows(text)[0] and errs == []
+    assert table.to_records()[0].object_name == "DEB, A"
+    plain = "NORAD_CAT_ID,SATNAME,COUNTRY,RCSVALUE,RCS_SIZE\n5,VANGUARD 1,us,0,small\n"
+    table, errs = read_satcat_table(plain, layout="satcat-spacetrack")
+    assert table.to_records() == _by_rows(plain, layout="satcat-spacetrack")[0]
+    assert (table.to_records()[0].rcs_m2, table.to_records()[0].rcs_size) == (None, "SMALL")
+    with pytest.raises(ValidationError, match="not a SATCAT layout"):
+        read_satcat_table("A,B,C\n1,2,3\n", file="x.csv")
+
+
+_NOISE = st.text(st.sampled_from(list("0123456789.-+eE _ TBAPYDEUfnaé٣")), max_size=12)
+_COLUMN_CELLS = (  # per column: plain values (the column path) or noise (mostly the row path)
+    st.one_of(st.integers(0, 10**10).map(str), _NOISE),
+    st.one_of(st.sampled_from(["PAY", "payload", "R/B", "DEB", "", " UNK", "TBA", "ROCKET  BODY"]), _NOISE),
+    st.one_of(st.sampled_from(["US", "uk", " FR", "", "PRC", "ger"]), _NOISE),
+    st.one_of(st.dates().map(str), st.sampled_from(["", "2001-02-29", "2000-13-01", "2000-01-01T00:00"]), _NOISE),
+    *[st.one_of(st.floats(-1e4, 1e4, allow_nan=False).map(lambda x: f"{x:.3f}"),
+                st.sampled_from(["", "0.0", "0", "-0.0", "1e309", "9" * 320, "5.", ".5", "-"]), _NOISE)] * 3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(*_COLUMN_CELLS), max_size=8))
+def test_fuzzed_cells_table_reader_equals_row_reader(rows):
+    header = "NORAD_CAT_ID,OBJECT_TYPE,OWNER,LAUNCH_DATE,PERIOD,APOGEE,PERIGEE"
+    text = header + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    table, errs = read_satcat_table(text)
+    recs, ref_errs = _by_rows(text)
+    assert table.to_records() == recs
+    assert [e.as_dict() for e in errs] == [e.as_dict() for e in ref_errs]

@@ -54,7 +54,8 @@ class ReadResult:
     columns: dict | None = None
     #: TLE read with ``tle_table=True``: a :class:`~orbitwatch.formats.tle_fast.TleReader` that yields the
     #: element sets as column tables (``records`` is then empty, and ``errors`` is complete once the
-    #: reader's ``rest()`` has run); bulk loaders use it.
+    #: reader's ``rest()`` has run); bulk loaders use it. A SATCAT CSV read with ``satcat_table=True``: a
+    #: :class:`~orbitwatch.formats.satcat.SatcatTable` (``records`` empty, ``errors`` complete).
     table: Any = None
 
 
@@ -218,7 +219,7 @@ def _collect(items, kind: str, fmt: str, name: str | None) -> ReadResult:
 
 
 def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, int] | None,
-             tle_table: bool = False) -> ReadResult:
+             tle_table: bool = False, satcat_table: bool = False) -> ReadResult:
     if fmt == "tle" and tle_table:
         from orbitwatch.formats.tle_fast import TleReader
 
@@ -246,21 +247,26 @@ def _read_as(data: bytes, fmt: str, name: str | None, norad_ids: Mapping[str, in
         from orbitwatch.formats.omm import read_omm_csv
 
         return _collect(read_omm_csv(text, file=name, norad_ids=norad_ids), "elsets", fmt, name)
-    from orbitwatch.formats.satcat import read_satcat_csv, read_satcat_json
+    from orbitwatch.formats.satcat import read_satcat_csv, read_satcat_json, read_satcat_table
 
     if data.lstrip()[:1] in (b"[", b"{"):
         return _collect(read_satcat_json(text, file=name, layout=fmt), "satcat", fmt, name)
+    if satcat_table:
+        table, errors = read_satcat_table(text, file=name, layout=fmt)
+        return ReadResult(kind="satcat", format=fmt, records=[], errors=errors, file=name, table=table)
     return _collect(read_satcat_csv(text, file=name, layout=fmt), "satcat", fmt, name)
 
 
 def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
-               norad_ids: Mapping[str, int] | None = None, tle_table: bool = False) -> ReadResult:
+               norad_ids: Mapping[str, int] | None = None, tle_table: bool = False,
+               satcat_table: bool = False) -> ReadResult:
     """Read one file's bytes (gzip-compressed or not).
 
     ``fmt``: ``"auto"`` (detect from content), ``"tle"``, ``"omm"`` (any OMM encoding, detected),
     ``"satcat"`` (any SATCAT layout, detected), or one of :data:`FORMATS` to skip detection.
     ``norad_ids`` maps OBJECT_ID to catalogue number for OMMs that omit NORAD_CAT_ID. ``tle_table``: a
-    TLE file comes back as a reader of column tables in ``ReadResult.table`` (the bulk ingest path).
+    TLE file comes back as a reader of column tables in ``ReadResult.table`` (the bulk ingest path);
+    ``satcat_table``: a SATCAT CSV comes back as a column table there (idem).
     Raises :class:`ValidationError` for unreadable or unsupported content; per-record problems are in
     ``ReadResult.errors``.
     """
@@ -268,9 +274,9 @@ def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
         raise ValidationError(f"format {fmt!r} is not one of {', '.join(_FORCED)}", file=name, field="format")
     data = _prepare(data, name)
     if fmt in FORMATS:
-        return _read_as(data, fmt, name, norad_ids, tle_table)
+        return _read_as(data, fmt, name, norad_ids, tle_table, satcat_table)
     if fmt == "tle":
-        return _read_as(data, "tle", name, norad_ids, tle_table)
+        return _read_as(data, "tle", name, norad_ids, tle_table, satcat_table)
     try:
         detected = detect_format(data, name)
     except ValidationError:
@@ -282,15 +288,15 @@ def read_bytes(data: bytes, name: str | None = None, fmt: str = "auto", *,
         raise _fail(f"--format omm was given but the content is {detected}", name)
     if fmt == "satcat" and not detected.startswith("satcat"):
         raise _fail(f"--format satcat was given but the content is {detected}", name)
-    return _read_as(data, detected, name, norad_ids, tle_table)
+    return _read_as(data, detected, name, norad_ids, tle_table, satcat_table)
 
 
 def read_path(path: str | Path, fmt: str = "auto", *, norad_ids: Mapping[str, int] | None = None,
-              tle_table: bool = False) -> ReadResult:
+              tle_table: bool = False, satcat_table: bool = False) -> ReadResult:
     """Read a file from disk (see :func:`read_bytes`); errors name ``str(path)``."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValidationError(f"cannot read file: {exc.strerror or exc}", file=name) from None
-    return read_bytes(data, name, fmt, norad_ids=norad_ids, tle_table=tle_table)
+    return read_bytes(data, name, fmt, norad_ids=norad_ids, tle_table=tle_table, satcat_table=satcat_table)

@@ -32,15 +32,17 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
 from typing import Any
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.omm import iter_csv_rows, iter_json_objects
 from orbitwatch.formats.records import SatcatRecord
 
-__all__ = ["CELESTRAK_SATCAT_COLUMNS", "satcat_layout", "satcat_from_fields", "read_satcat_csv",
-           "read_satcat_json", "normalise_object_type", "format_satcat_csv"]
+__all__ = ["CELESTRAK_SATCAT_COLUMNS", "SATCAT_ATTRS", "SatcatTable", "satcat_layout", "satcat_from_fields",
+           "read_satcat_csv", "read_satcat_table", "read_satcat_json", "normalise_object_type", "format_satcat_csv"]
 
 #: CelesTrak SATCAT CSV columns, in CelesTrak's order.
 CELESTRAK_SATCAT_COLUMNS: tuple[str, ...] = (
@@ -260,6 +262,235 @@ def read_satcat_csv(text: str, *, file: str | None = None, layout: str = "auto"
             yield convert(cells, line)
         except ValidationError as exc:
             yield RecordError.from_exc(exc)
+
+
+#: The descriptive attributes of a :class:`SatcatRecord` (``norad_id`` aside), in record order.
+SATCAT_ATTRS = ("object_id", "object_name", "object_type", "owner", "launch_date", "launch_site", "decay_date",
+                "period_min", "inclination", "apogee_km", "perigee_km", "rcs_m2", "rcs_size", "mass_kg", "hbr_m",
+                "ops_status")
+
+
+@dataclass(eq=False)
+class SatcatTable:
+    """SATCAT records as columns, for bulk loaders: no Python object per record.
+
+    ``columns[attr][k]`` is ``getattr(records[k], attr)`` for every attribute in :data:`SATCAT_ATTRS`; an
+    attribute the file's layout does not carry is absent from ``columns`` (every value None). Rows are in
+    file order.
+    """
+
+    source_format: str
+    file: str | None
+    norad_id: list[int]
+    line: list[int]
+    columns: dict[str, list] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.norad_id)
+
+    def column(self, attr: str) -> list:
+        """The values of ``attr`` (None throughout when the layout does not carry it)."""
+        got = self.columns.get(attr)
+        return got if got is not None else [None] * len(self.norad_id)
+
+    def to_records(self) -> list[SatcatRecord]:
+        cols = [(a, self.columns[a]) for a in SATCAT_ATTRS if a in self.columns]
+        out = []
+        for k, (norad, line) in enumerate(zip(self.norad_id, self.line, strict=True)):
+            rec = SatcatRecord(norad_id=norad, source_format=self.source_format, file=self.file, line=line)
+            for a, values in cols:
+                setattr(rec, a, values[k])
+            out.append(rec)
+        return out
+
+    @classmethod
+    def from_records(cls, records: list[SatcatRecord], source_format: str, file: str | None) -> SatcatTable:
+        cols = {a: [getattr(r, a) for r in records] for a in SATCAT_ATTRS}
+        return cls(source_format, file, [r.norad_id for r in records], [r.line for r in records],
+                   {a: v for a, v in cols.items() if any(x is not None for x in v)})
+
+
+# The fast path's column checks: a column whose cells hold only these characters (and, for numbers and
+# catalogue numbers, no empty or over-long cell) converts exactly as the row converter would convert it.
+_DIGITS = str.maketrans("", "", "0123456789")
+_REAL_CHARS = str.maketrans("", "", "0123456789.-")
+_DATE_ASCII = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_ok(d: str) -> bool:
+    if not d:
+        return True
+    if not _DATE_ASCII.fullmatch(d):
+        return False
+    try:
+        date.fromisoformat(d)
+    except ValueError:
+        return False
+    return True
+
+
+def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto"
+                      ) -> tuple[SatcatTable, list[RecordError]]:
+    """:func:`read_satcat_csv` as columns: the same records (:meth:`SatcatTable.to_records`) and errors.
+
+    CSV without quotes, CRs (other than CRLF line ends) or NULs - what CelesTrak, Space-Track and CARA
+    serve - is split once and converted column by column. A column is first checked as a whole (the
+    characters its cells hold); a row with any cell spelled otherwise than the plain form (blanks around
+    a number, an exponent, a date-time, an unknown object type, a bad value ...) goes to the row converter
+    of :func:`read_satcat_csv`, whose record or error is then the row's. Any other text is read by
+    :func:`read_satcat_csv`. Raises :class:`ValidationError` as it does.
+    """
+    if "\r" in text and text.count("\r") == text.count("\r\n"):
+        text = text.replace("\r\n", "\n")
+    if '"' in text or "\r" in text or "\x00" in text:
+        return _table_by_rows(text, file, layout)
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    h = 0
+    while h < len(lines) and not lines[h].strip():
+        h += 1
+    if h == len(lines):
+        return SatcatTable(layout if layout != "auto" else "satcat-celestrak", file, [], []), []
+    header = [c.strip().lstrip("\ufeff").upper() for c in lines[h].split(",")]
+    lay = satcat_layout(header) if layout == "auto" else layout
+    if lay is None:
+        raise ValidationError("CSV header is not a SATCAT layout (CelesTrak: NORAD_CAT_ID, "
+                              "OBJECT_TYPE, OWNER, ...; Space-Track: NORAD_CAT_ID, SATNAME, COUNTRY, "
+                              "...; NASA CARA: ObjectID, HBR, Mass)", file=file, line=h + 1)
+    if lay not in _COLUMNS:
+        raise ValidationError(f"unknown SATCAT layout {lay!r}; expected one of {', '.join(_COLUMNS)}", file=file)
+    convert = _RowConverter(lay, header, file)
+    width = len(header)
+    errors: list[tuple[int, RecordError]] = []
+    body = lines[h + 1:]
+    commas = list(map(str.count, body, repeat(",", len(body))))
+    row_line = range(h + 2, h + 2 + len(body))
+    if commas.count(width - 1) != len(body):  # blank lines or rows of another width
+        good = []
+        for j, (ln, c) in enumerate(zip(body, commas, strict=True), start=h + 2):
+            if c == width - 1:
+                good.append(j)
+            elif c or ln.strip():  # a blank line is no row
+                errors.append((j, RecordError(file, j, None, f"row has {c + 1} cells, the header has {width}")))
+        body = [lines[j - 1] for j in good]
+        row_line = good
+    n = len(body)
+    flat = ",".join(body).split(",") if n else []
+    cols = [flat[i::width] for i in range(width)]
+    slow: set[int] = set()  # rows the column checks did not take
+
+    def check(col: list[str], ok) -> None:
+        slow.update(k for k, c in enumerate(col) if not ok(c))
+
+    i_norad = convert.norad[0]
+    col = cols[i_norad]
+    if "".join(col).translate(_DIGITS) or "" in col or max(map(len, col), default=0) > 9:
+        check(col, lambda c: c.isascii() and c.isdigit() and 0 < len(c) <= 9)
+    for _, i, _ in convert.floats:
+        col = cols[i]
+        if "".join(col).translate(_REAL_CHARS) or max(map(len, col), default=0) > 300:
+            check(col, lambda c: not c.translate(_REAL_CHARS) and len(c) <= 300)
+    for _, i, _ in convert.dates:
+        col = cols[i]
+        ok = {u: _date_ok(u) for u in set(col)}
+        if not all(ok.values()):
+            check(col, ok.__getitem__)
+    types: dict[str, str | None] = {}
+    if convert.type is not None:
+        for u in set(cols[convert.type[0]]):
+            try:
+                types[u] = normalise_object_type(u)
+            except ValueError:
+                types[u] = None
+        if None in types.values():
+            check(cols[convert.type[0]], lambda c: types[c] is not None)
+    # Every row's values, converted as the row converter converts them (slow rows: placeholders first).
+    norad = _convert_column(int, cols[i_norad], slow, 0)
+    out: dict[str, list] = {}
+    for attr, i, _ in convert.floats:
+        out[attr] = _convert_column(float, cols[i], slow, None, empty=None)
+    for attr, i, _ in convert.dates:
+        out[attr] = [c or None for c in cols[i]]
+    for attr, i, _ in convert.texts:
+        col = cols[i]
+        if attr in ("owner", "rcs_size"):
+            upper = {u: u.strip().upper() or None for u in set(col)}
+            out[attr] = [upper[c] for c in col]
+        else:
+            out[attr] = [c.strip() or None for c in col]
+    if convert.type is not None:
+        out["object_type"] = [types[c] for c in cols[convert.type[0]]]
+    if slow:  # the row converter's record or error for each of them, in its place
+        row_line = list(row_line)
+        dropped = set()
+        for k in sorted(slow):
+            try:
+                rec = convert(flat[k * width:(k + 1) * width], row_line[k])
+            except ValidationError as exc:
+                errors.append((row_line[k], RecordError.from_exc(exc)))
+                dropped.add(k)
+                continue
+            norad[k] = rec.norad_id
+            for attr, values in out.items():
+                values[k] = getattr(rec, attr)
+        if dropped:
+            keep = [k for k in range(n) if k not in dropped]
+            norad = [norad[k] for k in keep]
+            row_line = [row_line[k] for k in keep]
+            out = {attr: [v[k] for k in keep] for attr, v in out.items()}
+    orbit = [out[a] for a in ("period_min", "inclination", "apogee_km", "perigee_km") if a in out]
+    if orbit:
+        # The processed CelesTrak file writes 0.0 for "not given"; a real orbit never has period 0.
+        for k in [k for k, v in enumerate(zip(*orbit, strict=True)) if not any(v)]:
+            for c in orbit:
+                c[k] = None
+    if lay == "satcat-spacetrack" and "rcs_m2" in out:
+        # Space-Track publishes 0 for every object since it withheld RCS values.
+        out["rcs_m2"] = [None if v == 0.0 else v for v in out["rcs_m2"]]
+    errors.sort(key=lambda e: e[0])
+    return SatcatTable(lay, file, norad, list(row_line), out), [e for _, e in errors]
+
+
+_NO_VALUE = object()
+
+
+def _convert_column(conv, col: list[str], slow: set[int], placeholder: Any, empty: Any = _NO_VALUE) -> list:
+    """``conv`` of every cell (``empty`` for an empty cell when given); ``placeholder`` in slow rows. A
+    cell ``conv`` refuses makes its row slow."""
+    if empty is _NO_VALUE:
+        if not slow:
+            try:
+                return list(map(conv, col))
+            except ValueError:
+                pass
+    elif not slow:
+        try:
+            return [conv(c) if c else empty for c in col]
+        except ValueError:
+            pass
+    out = []
+    for k, c in enumerate(col):
+        if k in slow:
+            out.append(placeholder)
+        elif not c and empty is not _NO_VALUE:
+            out.append(empty)
+        else:
+            try:
+                out.append(conv(c))
+            except ValueError:
+                slow.add(k)
+                out.append(placeholder)
+    return out
+
+
+def _table_by_rows(text: str, file: str | None, layout: str) -> tuple[SatcatTable, list[RecordError]]:
+    records: list[SatcatRecord] = []
+    errors: list[RecordError] = []
+    for item in read_satcat_csv(text, file=file, layout=layout):
+        (errors if isinstance(item, RecordError) else records).append(item)
+    fmt = records[0].source_format if records else (layout if layout != "auto" else "satcat-celestrak")
+    return SatcatTable.from_records(records, fmt, file), errors
 
 
 def read_satcat_json(text: str, *, file: str | None = None, layout: str = "auto"

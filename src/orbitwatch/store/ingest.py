@@ -41,8 +41,8 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.detect import read_bytes, read_path
 from orbitwatch.formats.omm import csv_header  # noqa: F401 - detection needs it: imported once, not per file
-from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph, regime_of
-from orbitwatch.formats.satcat import satcat_layout  # noqa: F401 - (idem)
+from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph
+from orbitwatch.formats.satcat import SatcatTable, satcat_layout  # noqa: F401 - (idem)
 from orbitwatch.formats.tle_fast import ElsetTable, TleReader
 from orbitwatch.markings import (
     DATA_MODES,
@@ -130,7 +130,7 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "aut
     for path in paths:
         t0 = time.perf_counter()
         try:
-            result = read_path(path, fmt=fmt, tle_table=True)
+            result = read_path(path, fmt=fmt, tle_table=True, satcat_table=True)
         except ValidationError as exc:
             err = RecordError(exc.file or str(path), exc.line, exc.field, exc.reason)
             report.add(IngestReport(rejected=1, errors=[err], files=[str(path)]))
@@ -150,7 +150,7 @@ def ingest_bytes(engine: Engine, data: bytes, name: str, *, fmt: str = "auto", s
                  user: str | None = None, on_batch: BatchHook | None = None) -> IngestReport:
     """Ingest an uploaded document (the API's path); same rules as :func:`ingest_paths`."""
     try:
-        result = read_bytes(data, name, fmt=fmt, tle_table=True)
+        result = read_bytes(data, name, fmt=fmt, tle_table=True, satcat_table=True)
     except ValidationError as exc:
         return IngestReport(rejected=1, errors=[RecordError(exc.file or name, exc.line, exc.field,
                                                             exc.reason)], files=[name])
@@ -190,7 +190,8 @@ def _read_all(reader: TleReader) -> ElsetTable:
     return ElsetTable.concat([table, rest]).take(order) if len(rest) else table
 
 
-def _ingest(engine: Engine, table: ElsetTable | TleReader | None, records: Sequence[ElementSet | SatcatRecord],
+def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
+            records: Sequence[ElementSet | SatcatRecord],
             errors: Sequence[RecordError], *, file: str | None, fmt: str | None, source: str,
             nation: str | None, marking: Marking | None, strict: bool, user: str | None,
             on_batch: BatchHook | None, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
@@ -199,6 +200,9 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | None, records: Seque
     if nation is not None:
         marking.check_originator(nation)
     stages: dict[str, float] = {}
+    satcat: SatcatTable | None = None
+    if isinstance(table, SatcatTable):
+        satcat, table = table, None
     reader = table if isinstance(table, TleReader) else None
     if reader is not None and (strict or progress is not None or records):
         # Whole file first: strict mode must see every error before writing anything.
@@ -210,10 +214,12 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | None, records: Seque
         report.seconds = time.perf_counter() - t0
         return report  # all-or-nothing: nothing written
     with _no_gc():
-        satcat: list[SatcatRecord] = []
         if records:
             elsets = [r for r in records if isinstance(r, ElementSet)]
-            satcat = [r for r in records if isinstance(r, SatcatRecord)]
+            described = [r for r in records if isinstance(r, SatcatRecord)]
+            if described:
+                parts = satcat.to_records() if satcat is not None else []
+                satcat = SatcatTable.from_records([*parts, *described], described[0].source_format, file)
             if elsets:
                 parts = [table] if isinstance(table, ElsetTable) and len(table) else []
                 table = ElsetTable.concat([*parts, ElsetTable.from_elsets(elsets)])
@@ -250,7 +256,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | None, records: Seque
                 all_new = (lo, batch_id) if inserted == total and in_order else None
                 report.objects_updated += _objects_from_elsets(conn, table, marking, source, nation, now, touched,
                                                                all_new)
-            if satcat:
+            if satcat is not None and len(satcat):
                 report.accepted += len(satcat)
                 report.objects_updated += _objects_from_satcat(conn, satcat, marking, source, nation, now,
                                                                touched)
@@ -632,26 +638,55 @@ def _objects_from_new_rows(conn: Connection, batch: tuple[int, int], marking: Ma
     return n
 
 
-def _objects_from_satcat(conn: Connection, records: Sequence[SatcatRecord], marking: Marking, source: str,
-                         nation: str | None, now: float, touched: set[int]) -> int:
-    by_id: dict[int, tuple] = {}
-    for r in records:
-        regime = None
-        if r.period_min and r.period_min > 0:
-            mean_motion = 1440.0 / r.period_min
-            ecc = 0.0
-            if r.apogee_km and r.perigee_km and r.apogee_km > 0:
-                ra, rp = r.apogee_km + _EARTH_RADIUS_KM, r.perigee_km + _EARTH_RADIUS_KM
-                ecc = (ra - rp) / (ra + rp)
-            regime = regime_of(mean_motion, ecc)
-        # The last description of an object in a file wins.
-        by_id[r.norad_id] = (r.norad_id, r.object_id, r.object_name, r.object_type, r.owner,
-                             owner_trigraph(r.owner), r.launch_date, r.launch_site, r.decay_date,
-                             r.period_min, r.inclination, r.apogee_km, r.perigee_km, regime, r.rcs_m2,
-                             r.rcs_size, r.mass_kg, r.hbr_m, r.ops_status)
-    touched.update(by_id)
-    return _write_descriptions(conn, SATCAT_FIELDS, [by_id[k] for k in sorted(by_id)], marking, source, nation,
-                               now, fill_only=())
+def _objects_from_satcat(conn: Connection, t: SatcatTable, marking: Marking, source: str, nation: str | None,
+                         now: float, touched: set[int]) -> int:
+    """Describe the objects of a SATCAT table under the batch's marking, column by column."""
+    norad = t.norad_id
+    n = len(norad)
+    ids = np.asarray(norad, dtype=np.int64)
+    order = None
+    if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        last = dict(zip(norad, range(n), strict=True))  # the last description of an object in a file wins
+        order = [last[k] for k in sorted(last)]
+    regime = _satcat_regimes(t)
+    owners = t.column("owner")
+    trigraphs = {o: owner_trigraph(o) for o in set(owners)}
+    values = {f: t.columns.get(f) for f in SATCAT_FIELDS}
+    values.update(name=t.columns.get("object_name"), owner_nation=[trigraphs[o] for o in owners], regime=regime)
+    # A field the layout does not carry changes nothing (a new row has it NULL, a merge keeps the old
+    # value): left out of the statements.
+    fields = [f for f in SATCAT_FIELDS if values[f] is not None] or ["object_id"]
+    cols = [values[f] if values[f] is not None else [None] * n for f in fields]
+    if order is not None:
+        norad = [norad[k] for k in order]
+        cols = [[c[k] for k in order] for c in cols]
+    touched.update(norad)
+    return _write_descriptions(conn, fields, list(zip(norad, *cols, strict=True)), marking, source, nation, now,
+                               fill_only=())
+
+
+def _satcat_regimes(t: SatcatTable) -> list | None:
+    """:func:`regime_of` of the orbit a SATCAT row gives (period, apogee and perigee): None without a
+    positive period; eccentricity 0 unless apogee (positive) and perigee (non-zero) are both given."""
+    period = t.columns.get("period_min")
+    if period is None:
+        return None
+    p = np.array(period, dtype=np.float64)  # None -> NaN
+    has = p > 0.0
+    if not has.any():
+        return None
+    apo, peri = t.columns.get("apogee_km"), t.columns.get("perigee_km")
+    ecc = np.zeros(len(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if apo is not None and peri is not None:
+            a = np.array(apo, dtype=np.float64)
+            q = np.array(peri, dtype=np.float64)
+            use = has & (a > 0.0) & (q != 0.0) & ~np.isnan(q)
+            ra, rp = a[use] + _EARTH_RADIUS_KM, q[use] + _EARTH_RADIUS_KM
+            ecc[use] = (ra - rp) / (ra + rp)
+        names = _regimes(1440.0 / p, ecc)
+    names[~has] = None
+    return names.tolist()
 
 
 def _same_group(so, marking_text: str, nation: str | None):
@@ -738,31 +773,45 @@ def _sqlite_insert_objects(conn: Connection, insert_cols: Sequence[str], rows: l
 def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking_text: str,
                                nation: str | None, now: float, fill_only: Sequence[str],
                                insert_cols: Sequence[str], tail: tuple) -> int:
-    """SQLite: the group's rows read once, merged in Python, only changed rows written back (the writer
-    holds the database lock, so nothing changes between the read and the write)."""
+    """SQLite: the batch staged in a temporary table, matched to the group's rows and merged by SQL (as on
+    PostgreSQL): only changed rows are written, and no stored value passes through Python. The writer
+    holds the database lock, so nothing changes between the match and the write."""
     raw = conn.connection.driver_connection
+    so = space_objects
+    ddl = ", ".join(f"{_q(f)} {so.c[f].type.compile(dialect=conn.dialect)}" for f in fields)
     cur = raw.cursor()
-    cur.execute(f"SELECT norad_id, row_id, {_names(fields)} FROM space_objects WHERE n_sources = 1 "
-                "AND marking = ? AND nation IS ? ORDER BY row_id", (marking_text, nation))
-    existing = {r[0]: r[1:] for r in cur.fetchall()}  # the newest row wins if a release made two alike
-    fill = [f in fill_only for f in fields]
-    updates, inserts = [], []
-    for row in rows:
-        old = existing.get(row[0])
-        if old is None:
-            inserts.append(row)
-            continue
-        merged = tuple((o if o is not None else n) if keep else (n if n is not None else o)
-                       for n, o, keep in zip(row[1:], old[1:], fill, strict=True))
-        if merged != old[1:]:
-            updates.append((*merged, now, old[0]))
-    if updates:
-        cur.executemany(f"UPDATE space_objects SET {', '.join(f'{_q(f)} = ?' for f in fields)}, updated_at = ? "
-                        "WHERE row_id = ?", updates)
-    cur.close()
-    if inserts:
-        _sqlite_insert_objects(conn, insert_cols, inserts, tail)
-    return len(updates) + len(inserts)
+    try:
+        cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id INTEGER PRIMARY KEY, row_id INTEGER, {ddl})")
+        cur.executemany(f"INSERT INTO _ow_objects (norad_id, {_names(fields)}) VALUES "
+                        f"({', '.join('?' * (len(fields) + 1))})", rows)
+        # The group's newest row of each object (the newest wins if a release made two alike).
+        cur.execute("UPDATE _ow_objects SET row_id = (SELECT max(so.row_id) FROM space_objects so "
+                    "WHERE so.norad_id = _ow_objects.norad_id AND so.n_sources = 1 AND so.marking = ? "
+                    "AND so.nation IS ?)", (marking_text, nation))
+        sets, changed = [], []
+        for f in fields:
+            q = _q(f)
+            if f in fill_only:
+                sets.append(f"{q} = COALESCE(space_objects.{q}, t.{q})")
+                changed.append(f"(space_objects.{q} IS NULL AND t.{q} IS NOT NULL)")
+            else:
+                sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
+                changed.append(f"(t.{q} IS NOT NULL AND t.{q} IS NOT space_objects.{q})")
+        cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = ? FROM _ow_objects t "
+                    f"WHERE space_objects.row_id = t.row_id AND ({' OR '.join(changed)})", (now,))
+        written = cur.rowcount
+        consts = [_sql_literal(v) for v in tail]
+        if all(c is not None for c in consts):
+            tail_sql, params = ", ".join(consts), ()
+        else:
+            tail_sql, params = ", ".join("?" * len(tail)), tail
+        cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT norad_id, {_names(fields)}, "
+                    f"{tail_sql} FROM _ow_objects WHERE row_id IS NULL ORDER BY norad_id", params)
+        written += cur.rowcount
+        cur.execute("DROP TABLE _ow_objects")
+    finally:
+        cur.close()
+    return written
 
 
 def _q(name: str) -> str:
