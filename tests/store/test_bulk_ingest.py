@@ -239,3 +239,27 @@ def test_kill_9_while_reading_and_writing_a_file_leaves_nothing(db_url, shared_d
             assert c.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     assert ingest_paths(engine, [src], source="test").accepted == 26140
     engine.dispose()
+
+
+def test_progress_reports_while_streaming_and_stores_the_same_rows(db_url, shared_data, tmp_path):
+    """A caller that wants progress (the CLI) still gets the streaming path: reports per chunk as the
+    sets are written, the last one the whole file, and the same rows as without progress."""
+    path = shared_data / CAT_2023
+    a = open_engine(db_url)
+    url_b, drop_b = _second_db(db_url, tmp_path)
+    b = open_engine(url_b)
+    calls = []
+    try:
+        with_progress = ingest_paths(a, [path], source="s", progress=lambda *c: calls.append(c))
+        without = ingest_paths(b, [path], source="s")
+        assert (with_progress.accepted, with_progress.duplicates) == (without.accepted, without.duplicates)
+        assert _elset_rows(a) == _elset_rows(b)
+        assert _object_rows(a) == _object_rows(b)
+    finally:
+        a.dispose()
+        b.dispose()
+        drop_b()
+    assert {c[0] for c in calls} == {"insert"}
+    done = [c[1] for c in calls]
+    assert done == sorted(done) and done[-1] == calls[-1][2] == 26140
+    assert len(done) >= 3 and done[0] < 8192  # the first chunk, before the rest of the file is read

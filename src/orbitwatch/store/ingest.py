@@ -204,7 +204,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
     if isinstance(table, SatcatTable):
         satcat, table = table, None
     reader = table if isinstance(table, TleReader) else None
-    if reader is not None and (strict or progress is not None or records):
+    if reader is not None and (strict or records):
         # Whole file first: strict mode must see every error before writing anything.
         t = time.perf_counter()
         table, reader = _read_all(reader), None
@@ -242,7 +242,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
             in_order = True
             if reader is not None:
                 # Read and write at once: the next chunk is parsed while this one is inserted.
-                table, total, inserted, in_order = _stream_elsets(conn, reader, mv["marking"], consts)
+                table, total, inserted, in_order = _stream_elsets(conn, reader, mv["marking"], consts, progress)
                 report.rejected += len(reader.errors)
                 report.errors.extend(reader.errors)
             elif cols is not None:
@@ -280,8 +280,8 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
 _STOP = object()
 
 
-def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, consts: dict[str, Any]
-                   ) -> tuple[ElsetTable, int, int, bool]:
+def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, consts: dict[str, Any],
+                   progress: Callable[[str, int, int], None] | None = None) -> tuple[ElsetTable, int, int, bool]:
     """Insert a file's element sets chunk by chunk while a worker thread reads the next chunk (numpy
     and the database both release the GIL for much of their work, and the machine has two cores).
 
@@ -340,6 +340,8 @@ def _stream_elsets(conn: Connection, reader: TleReader, marking_text: str, const
             last_key = (int(norad[-1]), int(eus[-1]))
             total += len(part)
             inserted += _write_elsets(conn, plan, cols, rows, None, seen)
+            if progress:
+                progress("insert", total, max(total, reader.records))
     finally:
         stop.set()
         worker.join()
