@@ -312,8 +312,26 @@ class SatcatTable:
 
 # The fast path's column checks: a column whose cells hold only these characters (and, for numbers and
 # catalogue numbers, no empty or over-long cell) converts exactly as the row converter would convert it.
-_DIGITS = str.maketrans("", "", "0123456789")
-_REAL_CHARS = str.maketrans("", "", "0123456789.-")
+_DATES_ASCII = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:\n|$))*")
+_INF = math.inf
+
+
+def _digits_only(s: str) -> bool:
+    return s.isascii() and s.isdigit()
+
+
+def _odd_number_text(s: str) -> bool:
+    """Text float() may read differently from the row converter (which refuses it)."""
+    return not s.isascii() or "_" in s or "n" in s or "N" in s  # nan, inf, infinity
+
+
+def _iso_dates(values: Iterable[str]) -> bool:
+    try:
+        for d in values:
+            date.fromisoformat(d)
+    except ValueError:
+        return False
+    return True
 _DATE_ASCII = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -385,16 +403,20 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
 
     i_norad = convert.norad[0]
     col = cols[i_norad]
-    if "".join(col).translate(_DIGITS) or "" in col or max(map(len, col), default=0) > 9:
+    if not _digits_only("".join(col)) or "" in col or max(map(len, col), default=0) > 9:
         check(col, lambda c: c.isascii() and c.isdigit() and 0 < len(c) <= 9)
     for _, i, _ in convert.floats:
+        # float() takes what the row converter takes (it strips blanks too), and more: the row converter
+        # refuses underscores, non-ASCII digits, inf and nan (and overflows: see _float_column).
         col = cols[i]
-        if "".join(col).translate(_REAL_CHARS) or max(map(len, col), default=0) > 300:
-            check(col, lambda c: not c.translate(_REAL_CHARS) and len(c) <= 300)
+        if _odd_number_text("".join(col)):
+            check(col, lambda c: not _odd_number_text(c))
     for _, i, _ in convert.dates:
         col = cols[i]
-        ok = {u: _date_ok(u) for u in set(col)}
-        if not all(ok.values()):
+        uniq = set(col)
+        uniq.discard("")
+        if not (_DATES_ASCII.fullmatch("\n".join(uniq)) and _iso_dates(uniq)):
+            ok = {u: _date_ok(u) for u in uniq} | {"": True}
             check(col, ok.__getitem__)
     types: dict[str, str | None] = {}
     if convert.type is not None:
@@ -409,18 +431,18 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
     norad = _convert_column(int, cols[i_norad], slow, 0)
     out: dict[str, list] = {}
     for attr, i, _ in convert.floats:
-        out[attr] = _convert_column(float, cols[i], slow, None, empty=None)
+        out[attr] = _float_column(cols[i], slow)
     for attr, i, _ in convert.dates:
         out[attr] = [c or None for c in cols[i]]
     for attr, i, _ in convert.texts:
         col = cols[i]
         if attr in ("owner", "rcs_size"):
             upper = {u: u.strip().upper() or None for u in set(col)}
-            out[attr] = [upper[c] for c in col]
+            out[attr] = list(map(upper.__getitem__, col))
         else:
             out[attr] = [c.strip() or None for c in col]
     if convert.type is not None:
-        out["object_type"] = [types[c] for c in cols[convert.type[0]]]
+        out["object_type"] = list(map(types.__getitem__, cols[convert.type[0]]))
     if slow:  # the row converter's record or error for each of them, in its place
         row_line = list(row_line)
         dropped = set()
@@ -453,6 +475,25 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
 
 
 _NO_VALUE = object()
+
+
+def _float_column(col: list[str], slow: set[int]) -> list:
+    """The numbers of a column (None for empty cells, placeholders in slow rows); a cell float() refuses
+    or that overflows to infinity (the row converter refuses it) makes its row slow."""
+    vals = None
+    if not slow:
+        try:
+            vals = list(map(float, col)) if "" not in col else [float(c) if c else None for c in col]
+        except ValueError:
+            vals = None
+    if vals is None:
+        vals = _convert_column(float, col, slow, None, empty=None)
+    if _INF in vals or -_INF in vals:
+        for k, v in enumerate(vals):
+            if v == _INF or v == -_INF:
+                slow.add(k)
+                vals[k] = None
+    return vals
 
 
 def _convert_column(conv, col: list[str], slow: set[int], placeholder: Any, empty: Any = _NO_VALUE) -> list:
