@@ -787,9 +787,9 @@ def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: li
         cur.executemany(f"INSERT INTO _ow_objects (norad_id, {_names(fields)}) VALUES "
                         f"({', '.join('?' * (len(fields) + 1))})", rows)
         # The group's newest row of each object (the newest wins if a release made two alike).
-        cur.execute("UPDATE _ow_objects SET row_id = (SELECT max(so.row_id) FROM space_objects so "
-                    "WHERE so.norad_id = _ow_objects.norad_id AND so.n_sources = 1 AND so.marking = ? "
-                    "AND so.nation IS ?)", (marking_text, nation))
+        cur.execute("UPDATE _ow_objects SET row_id = g.row_id FROM (SELECT norad_id, max(row_id) AS row_id "
+                    "FROM space_objects WHERE n_sources = 1 AND marking = ? AND nation IS ? GROUP BY norad_id) g "
+                    "WHERE g.norad_id = _ow_objects.norad_id", (marking_text, nation))
         sets, changed = [], []
         for f in fields:
             q = _q(f)
