@@ -427,8 +427,14 @@ def _guesses(em, t_start: float, h: float):
 def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
               volume: str, reach: float, axes, first_fail, codes) -> list[Conjunction]:
     ok = ref.ok & (ref.t >= t_start) & (ref.t <= t_end)
-    dr = ref.r2 - ref.r1
-    miss = np.linalg.norm(dr, axis=1)
+    with np.errstate(invalid="ignore"):
+        miss_all = np.linalg.norm(ref.r2 - ref.r1, axis=1)
+    # Every volume lies inside the sphere of radius ``reach``, and a straight track that enters it comes
+    # within ``reach``: rows beyond it (most refined guesses) are dropped before the frame work.
+    rows = np.flatnonzero(ok & (miss_all <= reach))
+    ref = type(ref)(*(getattr(ref, f)[rows] for f in ("ok", "t", "r1", "v1", "r2", "v2", "code")))
+    gi, gj, gcol = gi[rows], gj[rows], gcol[rows]
+    miss = miss_all[rows]
     dv = ref.v2 - ref.v1
     speed = np.linalg.norm(dv, axis=1)
     # orientation: norad1 = the primary (one-vs-all) or the smaller catalogue number
@@ -444,7 +450,7 @@ def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: 
     with np.errstate(invalid="ignore"):
         rtn = to_rtn(s_r - p_r, p_r, p_v)
     if volume == "sphere":
-        inside = miss <= reach
+        inside = np.ones(len(rows), dtype=bool)
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             u = to_rtn(s_v - p_v, p_r, p_v)
@@ -457,7 +463,7 @@ def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: 
             inside = (xm * xm).sum(axis=1) <= 1.0
         else:
             inside = (np.abs(xm).max(axis=1) <= 1.0) | (np.abs(x0).max(axis=1) <= 1.0)
-    ok &= inside & np.isfinite(miss)
+    ok = inside & np.isfinite(miss)
     idx = np.flatnonzero(ok)
     # dedupe: several guesses of one pair converging on the same minimum (within 1 s of each other):
     # keep the smallest miss of each such cluster

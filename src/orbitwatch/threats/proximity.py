@@ -99,13 +99,15 @@ class Approach:
 def find_approaches(assets: Sequence[ElementSet], others: Sequence[ElementSet], *, start_ts: float,
                     days: float, volume: Callable[[ElementSet], RtnVolume] = default_volume,
                     pair_ok: Callable[[int, int], bool] | None = None, use_screen: bool = True,
-                    step_s: float | None = None, owners: Mapping[int, str] | None = None) -> list[Approach]:
+                    step_s: float | None = None, owners: Mapping[int, str] | None = None,
+                    stage_seconds: dict[str, float] | None = None) -> list[Approach]:
     """Every passage of an object of ``others`` inside an asset's RTN volume in ``[start, start+days]``.
 
     ``pair_ok(asset_norad, object_norad)`` excludes pairs (same owner, the asset itself...); ``owners``
     (catalogue number -> owner) lets the screening engine skip same-owner pairs before it looks at them
     (a megaconstellation's own satellites, thousands of close pairs), which ``pair_ok`` alone cannot.
     Uses the screening pipeline when available and ``use_screen``; otherwise :func:`approaches_by_grid`.
+    ``stage_seconds``: a dict that receives the screening stages' seconds, summed over the volumes.
     """
     if use_screen:
         try:
@@ -114,12 +116,13 @@ def find_approaches(assets: Sequence[ElementSet], others: Sequence[ElementSet], 
             screen = None
         if screen is not None:
             return _approaches_by_screen(assets, others, start_ts=start_ts, days=days, volume=volume,
-                                         pair_ok=pair_ok, owners=owners)
+                                         pair_ok=pair_ok, owners=owners, stage_seconds=stage_seconds)
     return approaches_by_grid(assets, others, start_ts=start_ts, days=days, volume=volume, pair_ok=pair_ok,
                               step_s=step_s)
 
 
-def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok, owners=None) -> list[Approach]:
+def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok, owners=None,
+                          stage_seconds=None) -> list[Approach]:
     """Adapter to ``orbitwatch.conjunctions.screen.screen`` (primaries = the assets)."""
     from datetime import UTC, datetime
 
@@ -138,6 +141,9 @@ def _approaches_by_screen(assets, others, *, start_ts, days, volume, pair_ok, ow
                         groups=owners,
                         volume="rtn-ellipsoid", rtn_km=(vol.radial_km, vol.along_km, vol.cross_km),
                         with_pc=False)
+        if stage_seconds is not None:
+            for key, val in result.stage_seconds.items():
+                stage_seconds[key] = stage_seconds.get(key, 0.0) + val
         for c in result.events:
             a_id, o_id = (c.norad1, c.norad2) if c.norad1 in asset_ids else (c.norad2, c.norad1)
             if pair_ok is not None and not pair_ok(a_id, o_id):
