@@ -728,15 +728,14 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     raw = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, row_id int8, {ddl}) "
-                    "ON COMMIT DROP")
+        cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, {ddl}) ON COMMIT DROP")
         _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
                  _pg_types(so, stage_cols, conn.dialect), rows, None)
         distinct, ph = "IS DISTINCT FROM", "%s"
-        nation_match = "so.nation IS NOT DISTINCT FROM %s"
-        cur.execute(f"UPDATE _ow_objects SET row_id = (SELECT max(so.row_id) FROM space_objects so "
-                    f"WHERE so.norad_id = _ow_objects.norad_id AND so.n_sources = 1 AND so.marking = {ph} "
-                    f"AND {nation_match})", (mv["marking"], nation))
+        # The group's rows, matched in the statements themselves (updating the staged rows with the ids
+        # they match would write every one of them again); of two alike, the newest.
+        group = ("SELECT norad_id, max(row_id) AS row_id FROM space_objects WHERE n_sources = 1 AND marking = %s "
+                 "AND nation IS NOT DISTINCT FROM %s GROUP BY norad_id")
         sets, changed = [], []
         for f in fields:
             q = f'"{f}"'
@@ -747,10 +746,14 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
                 sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
                 changed.append(f"(t.{q} IS NOT NULL AND t.{q} {distinct} space_objects.{q})")
         cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = {ph} FROM _ow_objects t "
-                    f"WHERE space_objects.row_id = t.row_id AND ({' OR '.join(changed)})", (now,))
+                    f"JOIN ({group}) g ON g.norad_id = t.norad_id "
+                    f"WHERE space_objects.row_id = g.row_id AND ({' OR '.join(changed)})",
+                    (now, mv["marking"], nation))
         written = cur.rowcount
         cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT {_names(stage_cols)}, "
-                    f"{', '.join([ph] * len(tail))} FROM _ow_objects WHERE row_id IS NULL", tail)
+                    f"{', '.join([ph] * len(tail))} FROM _ow_objects t WHERE NOT EXISTS (SELECT 1 FROM "
+                    "space_objects so WHERE so.norad_id = t.norad_id AND so.n_sources = 1 AND so.marking = %s "
+                    "AND so.nation IS NOT DISTINCT FROM %s) ORDER BY norad_id", (*tail, mv["marking"], nation))
         written += cur.rowcount
         cur.execute("DROP TABLE _ow_objects")
     finally:
