@@ -396,7 +396,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 bitsv += 8
             row[13] = bitsv
         # Neighbour search. Who examines a pair (exactly once):
-        #   narrow-narrow: the lower index (with roles: the primary; both primaries: the lower index);
+        #   narrow-narrow: the one of lower radius, ties the lower index (with roles: the primary; both
+        #                  primaries: the lower index);
         #   wide-narrow:   the wide one;
         #   wide-wide:     the laterally fast one if only one is, else the lower index.
         for a in range(acc):
@@ -435,7 +436,10 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 st_y = -1 if py * inv_size - cya < 0.5 else 1
                 st_z = -1 if pz * inv_size - cza < 0.5 else 1
             reach = d0r + wrad[i] + (wmax if wa else w_s)
-            r_lo = ra - reach
+            # All-vs-all, narrow: the pair is examined by the object of lower radius (ties: lower index),
+            # so each object scans only the upper half of its radial window - half the entries read.
+            upward = not wa and not restrict
+            r_lo = ra if upward else ra - reach
             r_hi = ra + reach
             for da in range(n_x):
                 cx = lo_x + da * st_x
@@ -472,7 +476,12 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                                             continue
                                     elif j < i:
                                         continue
-                            elif (fl_b & 8) != 0 or (j < i and ((fl_b & 1) != 0 or not restrict)):
+                            elif (fl_b & 8) != 0:
+                                continue
+                            elif restrict:
+                                if j < i and (fl_b & 1) != 0:
+                                    continue
+                            elif rb == ra and j < i:
                                 continue
                             if restrict and not ((pa and (fl_b & 2) != 0) or ((fl_b & 1) != 0 and sa)):
                                 continue
