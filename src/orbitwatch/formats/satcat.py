@@ -395,7 +395,12 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
         row_line = good
     n = len(body)
     flat = ",".join(body).split(",") if n else []
-    cols = [flat[i::width] for i in range(width)]
+    del lines, body, commas  # the cells hold the text from here on
+    used = {convert.norad[0], *(i for _, i, _ in (*convert.floats, *convert.dates, *convert.texts))}
+    if convert.type is not None:
+        used.add(convert.type[0])
+    cols: list = [flat[i::width] if i in used else None for i in range(width)]
+    del flat  # (cells of columns no field reads are freed with it)
     slow: set[int] = set()  # rows the column checks did not take
 
     def check(col: list[str], ok) -> None:
@@ -448,7 +453,7 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
         dropped = set()
         for k in sorted(slow):
             try:
-                rec = convert(flat[k * width:(k + 1) * width], row_line[k])
+                rec = convert([c[k] if c is not None else "" for c in cols], row_line[k])
             except ValidationError as exc:
                 errors.append((row_line[k], RecordError.from_exc(exc)))
                 dropped.add(k)
