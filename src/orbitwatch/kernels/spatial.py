@@ -232,6 +232,9 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
     bstart = np.zeros(m + 1, dtype=np.int32)
     bfill = np.zeros(m, dtype=np.int32)
     bkey = np.empty(n, dtype=np.int64)
+    nb_lo = np.empty(27, dtype=np.int64)
+    nb_end = np.empty(27, dtype=np.int64)
+    nb_ptr = np.empty(27, dtype=np.int64)
     cap = out_i.shape[0]
     cnt = 0
     overflow = False
@@ -400,6 +403,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
         #                  primaries: the lower index);
         #   wide-narrow:   the wide one;
         #   wide-wide:     the laterally fast one if only one is, else the lower index.
+        pcx = pcy = pcz = -(1 << 62)
         for a in range(acc):
             ra_row = srow[a]
             i = int(ra_row[9])
@@ -441,22 +445,47 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             upward = not wa and not restrict
             r_lo = ra if upward else ra - reach
             r_hi = ra + reach
+            # The 27 cells around this one, looked up once per run of objects sharing a cell (objects are
+            # visited in bucket order, so a cell's objects come together, in order of radius). Upward
+            # scans then start from a pointer that only moves forward as the radius grows.
+            # With roles only the primaries scan, too few per cell for the 27 lookups to pay.
+            if not restrict and (cxa != pcx or cya != pcy or cza != pcz):
+                pcx = cxa
+                pcy = cya
+                pcz = cza
+                for q in range(27):
+                    key = _hash(cxa + q // 9 - 1, cya + (q // 3) % 3 - 1, cza + q % 3 - 1, shift)
+                    nb_lo[q] = bstart[key]
+                    nb_end[q] = bstart[key + 1]
+                    nb_ptr[q] = nb_lo[q]
             for da in range(n_x):
                 cx = lo_x + da * st_x
                 for db in range(n_y):
                     cy = lo_y + db * st_y
                     for dc in range(n_z):
                         cz = lo_z + dc * st_z
-                        key = _hash(cx, cy, cz, shift)
-                        lo = bstart[key]
-                        end = bstart[key + 1]
-                        hi = end
-                        while lo < hi:  # first entry with radius >= r_lo
-                            mid = (lo + hi) >> 1
-                            if srho[mid] < r_lo:
-                                lo = mid + 1
-                            else:
-                                hi = mid
+                        if restrict:
+                            key = _hash(cx, cy, cz, shift)
+                            q = -1
+                            lo = bstart[key]
+                            end = bstart[key + 1]
+                        else:
+                            q = (cx - cxa + 1) * 9 + (cy - cya + 1) * 3 + (cz - cza + 1)
+                            lo = nb_lo[q]
+                            end = nb_end[q]
+                        if upward:
+                            lo = nb_ptr[q]
+                            while lo < end and srho[lo] < r_lo:
+                                lo += 1
+                            nb_ptr[q] = lo
+                        else:
+                            hi = end
+                            while lo < hi:  # first entry with radius >= r_lo
+                                mid = (lo + hi) >> 1
+                                if srho[mid] < r_lo:
+                                    lo = mid + 1
+                                else:
+                                    hi = mid
                         for b in range(lo, end):
                             rb = srho[b]
                             if rb > r_hi:
