@@ -207,6 +207,28 @@ def test_table_reader_equals_row_reader_on_messy_text():
     assert recs[2].period_min is None and recs[2].object_type == "DEBRIS"
 
 
+def test_table_reader_equals_row_reader_across_blocks(shared_data):
+    """The column reader works in blocks of rows: odd and bad rows on both sides of block edges, in a
+    real file, keep their lines, errors and order."""
+    text = read_text(shared_data / "satcat/celestrak_satcat_processed_2025-03-06.csv.gz").decode()
+    lines = text.split("\n")
+    for j, (col, value) in {
+        2: (2, " 7 "), 16384: (2, "x"), 16385: (8, "1e2"), 16386: (8, "inf"), 16387: (3, "SPACESHIP"),
+        32770: (5, "1999-02-29"), 40000: (4, " uk "), 50001: (7, "2001-01-01T00:00:00"),
+    }.items():
+        cells = lines[j].split(",")
+        cells[col] = value
+        lines[j] = ",".join(cells)
+    lines.insert(30000, "")  # a blank line
+    lines.insert(45000, "A,B,C")  # a short row
+    text = "\n".join(lines)
+    table, errs = read_satcat_table(text, file="big.csv")
+    recs, ref_errs = _by_rows(text, file="big.csv")
+    assert table.to_records() == recs
+    assert [e.as_dict() for e in errs] == [e.as_dict() for e in ref_errs]
+    assert len(ref_errs) == 5 and len(recs) == 62652 - 4
+
+
 def test_table_reader_on_quoted_csv_and_layouts():
     """Quoted cells (the column path does not split them) and an explicit layout: the row reader's result."""
     text = ('OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OWNER\n"DEB, A",2000-001A,1,DEB,US\n'

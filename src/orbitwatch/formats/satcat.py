@@ -31,7 +31,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
@@ -393,9 +393,31 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
                 errors.append((j, RecordError(file, j, None, f"row has {c + 1} cells, the header has {width}")))
         body = [lines[j - 1] for j in good]
         row_line = good
+    del lines
+    norad: list[int] = []
+    out: dict[str, list] = {}
+    row_lines: list[int] = []
+    # Blocks of rows: the cells of one block at a time (a third of the memory of the whole file's cells).
+    for a in range(0, len(body), _BLOCK):
+        b_norad, b_out, b_lines = _convert_block(convert, lay, width, body[a:a + _BLOCK], row_line[a:a + _BLOCK],
+                                                 errors)
+        norad.extend(b_norad)
+        row_lines.extend(b_lines)
+        for attr, values in b_out.items():
+            out.setdefault(attr, []).extend(values)
+    errors.sort(key=lambda e: e[0])
+    return SatcatTable(lay, file, norad, row_lines, out), [e for _, e in errors]
+
+
+_BLOCK = 16384
+
+
+def _convert_block(convert: _RowConverter, lay: str, width: int, body: list[str], row_line: Sequence[int],
+                   errors: list[tuple[int, RecordError]]) -> tuple[list[int], dict[str, list], list[int]]:
+    """The rows of ``body`` (each with ``width`` cells), converted column by column (see
+    :func:`read_satcat_table`); errors of the rows the row converter refuses are appended to ``errors``."""
     n = len(body)
     flat = ",".join(body).split(",") if n else []
-    del lines, body, commas  # the cells hold the text from here on
     used = {convert.norad[0], *(i for _, i, _ in (*convert.floats, *convert.dates, *convert.texts))}
     if convert.type is not None:
         used.add(convert.type[0])
@@ -475,8 +497,7 @@ def read_satcat_table(text: str, *, file: str | None = None, layout: str = "auto
     if lay == "satcat-spacetrack" and "rcs_m2" in out:
         # Space-Track publishes 0 for every object since it withheld RCS values.
         out["rcs_m2"] = [None if v == 0.0 else v for v in out["rcs_m2"]]
-    errors.sort(key=lambda e: e[0])
-    return SatcatTable(lay, file, norad, list(row_line), out), [e for _, e in errors]
+    return norad, out, list(row_line)
 
 
 _NO_VALUE = object()
