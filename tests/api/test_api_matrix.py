@@ -250,3 +250,12 @@ def test_derived_product_needs_both_inputs(node):
     cdm = node.client.get(f"/api/v1/conjunctions/{eid}/cdm", headers=node.headers(gbr))
     assert "OBJECT_DESIGNATOR" in cdm.text and "25544" in cdm.text and "43013" in cdm.text
     assert cdm.headers["x-marking"] == "SECRET//GBR EYES ONLY"
+    assert "HBR = 20.0 [m]" in cdm.text  # no radius stored with the event: CARA's default
+    # the CDM of a stored event states the combined hard-body radius its Pc used
+    from sqlalchemy import update
+
+    from orbitwatch.store.schema_products import conjunctions
+    with node.engine.begin() as conn:
+        conn.execute(update(conjunctions).where(conjunctions.c.id == eid).values(hbr_m=7.5))
+    cdm = node.client.get(f"/api/v1/conjunctions/{eid}/cdm", headers=node.headers(gbr))
+    assert "HBR = 7.5 [m]" in cdm.text and "HBR = 20" not in cdm.text

@@ -71,3 +71,20 @@ def test_disjoint_releasability_is_refused(sqlite_url, result):
     with engine.begin() as conn, pytest.raises(MarkingError, match="90001/90002"):
         save_events(conn, {"window_start": datetime.now(UTC), "window_end": datetime.now(UTC)}, result.events,
                     marks)
+
+
+def test_hard_body_radius_is_stored_and_read_back(db_url):
+    """The combined HBR the Pc used survives the store: the API's CDM of a stored event states it."""
+    a, b = crossing_pair(3000.0)
+    res = screen([a, b], start=EPOCH, days=0.2, threshold_km=10.0, workers=1, hbr_m={90001: 3.0})
+    assert res.events
+    engine = open_engine(db_url)
+    meta = {"window_start": res.start, "window_end": res.end, "threshold_km": 10.0, "source": "test"}
+    with engine.begin() as conn:
+        save_events(conn, meta, res.events, {})
+    with engine.connect() as conn:
+        rows = load_events(conn)
+    # 3 m for 90001, half of CARA's 20 m default for the unknown 90002
+    assert [r.hbr_m for r in rows] == [13.0] * len(res.events)
+    assert event_from_row(rows[0]).hbr_m == 13.0
+    engine.dispose()

@@ -94,3 +94,36 @@ def test_previous_store_is_upgraded_in_place(db_url):
     assert (again.accepted, again.duplicates) == (0, 1)
     open_engine(db_url).dispose()  # a second open finds nothing to do
     engine.dispose()
+
+
+def test_columns_added_since_are_added_in_place(db_url):
+    """A conjunctions table from before ``hbr_m`` was kept gets the column (empty) when the store opens;
+    its rows stay readable."""
+    from orbitwatch.conjunctions.storage import event_from_row, load_events
+    from orbitwatch.store.schema_products import conjunctions, screening_runs
+
+    md = MetaData()
+    screening_runs.to_metadata(md)
+    # the table as it was: every current column but hbr_m (same types, keys and nullability)
+    old = Table("conjunctions", md, *(
+        Column(c.name, c.type, *([ForeignKey("screening_runs.id")] if c.foreign_keys else []),
+               primary_key=c.primary_key, nullable=c.nullable)
+        for c in conjunctions.columns if c.name != "hbr_m"))
+    raw = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    md.create_all(raw)
+    mv = marking_values(Marking())
+    with raw.begin() as c:
+        run = c.execute(insert(md.tables["screening_runs"]).values(
+            started_at=0.0, window_start=0.0, window_end=1.0, volume="sphere", events=1, **mv)
+        ).inserted_primary_key[0]
+        c.execute(insert(old).values(run_id=run, norad1=1, norad2=2, tca_ts=0.5, tca="1970-01-01T00:00:00.500Z",
+                                     miss_km=1.0, relative_speed_kms=10.0, r_km=0.1, t_km=0.2, n_km=0.3,
+                                     flags="", **mv))
+    raw.dispose()
+    engine = open_engine(db_url)
+    with engine.connect() as c:
+        rows = load_events(c)
+    assert len(rows) == 1 and rows[0].hbr_m is None
+    assert event_from_row(rows[0]).hbr_m is None
+    engine.dispose()
+    open_engine(db_url).dispose()  # a second open finds nothing to do

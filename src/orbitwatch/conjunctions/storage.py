@@ -54,6 +54,7 @@ def save_events(conn: Connection, run_meta: Mapping[str, Any], events: Sequence[
             "miss_km": ev.miss_km, "relative_speed_kms": ev.relative_speed_kms, "r_km": ev.r_km,
             "t_km": ev.t_km, "n_km": ev.n_km, "pc": ev.pc, "pc_max": ev.pc_max,
             "dilution_sigma_km": ev.dilution_sigma_km, "covariance_source": ev.covariance_source,
+            "hbr_m": ev.hbr_m,
             "flags": ",".join(ev.flags), "state1": json.dumps([*ev.r1, *ev.v1]),
             "state2": json.dumps([*ev.r2, *ev.v2]),
             "elset1_epoch": (epochs or {}).get(ev.norad1), "elset2_epoch": (epochs or {}).get(ev.norad2),
@@ -153,5 +154,6 @@ def event_from_row(row: Any) -> Conjunction:
                                                  - datetime(1970, 1, 1, tzinfo=UTC)),
         miss_km=row.miss_km, relative_speed_kms=row.relative_speed_kms, r_km=row.r_km, t_km=row.t_km,
         n_km=row.n_km, pc=row.pc, pc_max=row.pc_max, dilution_sigma_km=row.dilution_sigma_km,
-        covariance_source=row.covariance_source, flags=tuple(f for f in (row.flags or "").split(",") if f),
+        covariance_source=row.covariance_source, hbr_m=getattr(row, "hbr_m", None),
+        flags=tuple(f for f in (row.flags or "").split(",") if f),
         r1=tuple(s1[:3]), v1=tuple(s1[3:]), r2=tuple(s2[:3]), v2=tuple(s2[3:]), tca_unix=row.tca_ts)

@@ -63,7 +63,32 @@ def init_schema(engine: Engine) -> None:
 
     _upgrade_objects_per_marking(engine)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     _create_missing_indexes(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Nullable columns added to tables that already existed (``create_all`` leaves existing tables as
+    they are): a store made by an earlier version gets them, empty, when it is opened."""
+    from sqlalchemy import inspect, text
+
+    insp = inspect(engine)
+    tables = set(insp.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        have = {c["name"] for c in insp.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in have]
+        if not missing:
+            continue
+        with engine.begin() as conn:
+            for col in missing:
+                if not col.nullable or col.primary_key:
+                    raise RuntimeError(f"store upgrade: column {table.name}.{col.name} cannot be added in place "
+                                       "(not nullable); export and re-ingest into a new store")
+                _log.warning("upgrading the store: adding column %s.%s", table.name, col.name)
+                kind = col.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {kind}'))
 
 
 def _create_missing_indexes(engine: Engine) -> None:

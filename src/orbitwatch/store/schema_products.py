@@ -47,6 +47,7 @@ conjunctions = Table(
     Column("pc_max", Float),
     Column("dilution_sigma_km", Float),
     Column("covariance_source", Text),
+    Column("hbr_m", Float),  # combined hard-body radius the Pc used (m); NULL in stores made before it was kept
     Column("flags", Text, nullable=False, default=""),  # comma-separated
     Column("state1", Text),  # JSON [x, y, z, vx, vy, vz] TEME km, km/s at TCA
     Column("state2", Text),

@@ -135,7 +135,7 @@ def cdm_text(conn, where, row, event_id: int) -> str:
         object2_international_designator=b.object_id or "UNKNOWN",
         ref_frame="GCRF", collision_probability=ev.pc,
         collision_probability_method="FOSTER-1992" if ev.pc is not None else None,
-        hbr_m=DEFAULT_HBR_M, covariance_method="DEFAULT",
+        hbr_m=ev.hbr_m if ev.hbr_m is not None else DEFAULT_HBR_M, covariance_method="DEFAULT",
         comments=[f"orbitwatch conjunction {event_id}; marking {row.marking}",
                   f"covariance: {source}", *(f"flag: {f}" for f in ev.flags)])
     return format_cdm_kvn(cdm)
