@@ -91,6 +91,20 @@ def test_decay_mid_window_is_a_flag_not_an_error():
     assert len(_by_pair(res.events)[(90001, 90002)]) > 40
 
 
+def test_sgp4_xp_element_set_is_screened_and_flagged():
+    """An SGP4-XP set (ephemeris type 4) has no propagator here: the object is still screened (its events
+    are not hidden) and the run says its positions are SGP4's approximation."""
+    import dataclasses
+
+    a, b = crossing_pair(3000.0)
+    xp = dataclasses.replace(b, ephemeris_type=4)
+    plain = screen([a, b], start=EPOCH, days=0.2, threshold_km=10.0, workers=1, with_pc=False)
+    res = screen([a, xp], start=EPOCH, days=0.2, threshold_km=10.0, workers=1, with_pc=False)
+    assert "SGP4-XP" in res.flags[90002] and 90001 not in res.flags
+    assert len(res.events) == len(plain.events) > 0
+    assert "SGP4-XP" not in " ".join(plain.flags.values())
+
+
 def test_one_vs_all_equals_all_vs_all_restricted(shared_data):
     path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
     elsets = read_tle_fast(gzip.decompress(path.read_bytes()))[0]

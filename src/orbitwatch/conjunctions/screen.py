@@ -210,6 +210,11 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         if sat.error:
             flags[es.norad_id] = f"SGP4 error {sat.error}: {error_message(sat.error)} at epoch"
             continue
+        if getattr(es, "ephemeris_type", 0) == 4:
+            # SGP4-XP mean elements are not SGP4's: the public sgp4 library has no XP theory, so the object
+            # is screened with SGP4 and said to be, rather than dropped (a dropped object hides its events).
+            flags[es.norad_id] = ("SGP4-XP element set (ephemeris type 4) propagated with plain SGP4: "
+                                  "positions may be off by kilometres; screen an SGP4 set of this object")
         sats.append(sat)
         ports.append(portable(es))
         keep.append(n)
