@@ -592,8 +592,8 @@ def _objects_from_elsets(conn: Connection, t: ElsetTable, marking: Marking, sour
     stored, with no value passing through Python again.
     """
     norad, eus = t.norad_id, t.epoch_us
-    objects = np.unique(norad)
-    touched.update(objects.tolist())
+    objects = set(norad.tolist())  # (np.unique would import numpy.ma on first use: 10 ms of a first ingest)
+    touched.update(objects)
     mv = marking_values(marking)
     so = space_objects
     if batch is not None and conn.execute(select(so.c.row_id).where(_same_group(so, mv["marking"], nation))
