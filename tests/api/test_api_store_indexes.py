@@ -54,8 +54,8 @@ def test_sqlite_plans_regime_pages_on_the_index(sqlite_url):
         try:
             reads.search_objects(raw.driver_connection, engine, where, reads.ObjectQuery(regime="MEO"),
                                  limit=20, offset=40)
-            p = next(v for k, v in reads._PREPARED.items() if k[1] == "search" and k[2] is where
-                     and k[3] == reads.ObjectQuery(regime="MEO").shape())
+            p = next(v for k, v in reads._PREPARED.items() if k[0] == id(engine.dialect) and k[1] == "search"
+                     and k[2] is where and k[3] == reads.ObjectQuery(regime="MEO").shape())
             params = [{"q_regime": "MEO", "q_limit": 20, "q_offset": 40}.get(n, p.defaults.get(n)) for n in p.names]
             plan = " ".join(str(r[-1]) for r in raw.driver_connection.execute("EXPLAIN QUERY PLAN " + p.text,
                                                                                 params).fetchall())

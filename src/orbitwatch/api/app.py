@@ -27,7 +27,9 @@ record that is not released to you answers 404 exactly as one that does not exis
 """
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: Engine | None = None, *, hot_reads: bool = True) -> FastAPI:
+    """The API. ``hot_reads=False`` serves the two hot reads through their FastAPI routes only (for
+    tests that compare both paths; see ``api/hot.py``)."""
     from orbitwatch.api import problems
     from orbitwatch.api.deps import AuditGate, NodeState
     from orbitwatch.api.limits import BodySizeLimit, RateLimiter
@@ -77,6 +79,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if router is not None:
             app.include_router(router)
     _mount_web(app)
+    if hot_reads:
+        from orbitwatch.api.hot import HotReads
+
+        # Innermost of ours: inside AuditGate, which holds audited answers until their entry is committed.
+        app.add_middleware(HotReads, node=state, exception_handlers=app.exception_handlers)
     app.add_middleware(AuditGate, buffer=state.audit_buffer)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_request_bytes))
     return app

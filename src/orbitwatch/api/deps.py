@@ -57,7 +57,11 @@ class NodeState:
 
     def peek_principal(self, kind: str, secret: str) -> Principal | None:
         """The cached principal for a token or session id, without touching the database."""
-        hit = self._cache.get(kind + ":" + secret_digest(secret))
+        return self.peek_digest(kind, secret_digest(secret))
+
+    def peek_digest(self, kind: str, digest: str) -> Principal | None:
+        """:meth:`peek_principal` by the secret's digest (``identity.secret_digest``)."""
+        hit = self._cache.get(kind + ":" + digest)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
         return None

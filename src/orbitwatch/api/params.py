@@ -15,12 +15,14 @@ value, list parameters collect every occurrence.
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import QueryParams
 
 
 def _is_list(annotation: Any) -> bool:
@@ -35,12 +37,23 @@ def query_params(model: type[BaseModel]) -> tuple[Any, dict[str, Any]]:
 
     Use as ``q: Annotated[Model, dep]`` in the route and ``openapi_extra=extra`` in its decorator.
     """
+    validate = query_parser(model)
+
+    async def parse(request: Request) -> BaseModel:
+        return validate(request.query_params)
+
+    parse.__name__ = f"query_{model.__name__}"
+    return Depends(parse), {"parameters": openapi_parameters(model)}
+
+
+def query_parser(model: type[BaseModel]) -> Callable[[QueryParams], BaseModel]:
+    """The function the dependency of :func:`query_params` runs: a request's query parameters -> the
+    validated model, or :class:`RequestValidationError` (also used by ``api/hot.py``)."""
     fields = model.model_fields
     lists = frozenset(name for name, f in fields.items() if _is_list(f.annotation))
     names = frozenset(fields)
 
-    async def parse(request: Request) -> BaseModel:
-        qp = request.query_params
+    def validate(qp: QueryParams) -> BaseModel:
         data: dict[str, Any] = {}
         for key in qp:
             if key in names and key not in data:
@@ -51,8 +64,7 @@ def query_params(model: type[BaseModel]) -> tuple[Any, dict[str, Any]]:
             raise RequestValidationError(
                 [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]) from None
 
-    parse.__name__ = f"query_{model.__name__}"
-    return Depends(parse), {"parameters": openapi_parameters(model)}
+    return validate
 
 
 def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

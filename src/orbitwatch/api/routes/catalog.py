@@ -83,9 +83,9 @@ SearchParams, SEARCH_DOC = query_params(ObjectSearch)
 LatestParams, LATEST_DOC = query_params(LatestQuery)
 
 
-def _json(body: dict) -> Response:
+def _json_bytes(body: bytes) -> Response:
     # orjson straight to bytes: no pydantic pass, no json.dumps (rows are plain values already).
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 def _items(names: list[str], rows: list[tuple]) -> list[dict]:
@@ -122,6 +122,12 @@ async def search_objects(ctx: Reader, q: Annotated[ObjectSearch, SearchParams]) 
     """Objects the caller may read, filtered (name: case-insensitive substring) and sorted (``-`` for
     descending). ``total`` (only what the caller may read) is given when the page is the last one, or
     always with ``count=true``; ``next_offset`` points to the next page when there may be one."""
+    return _json_bytes(await search_answer(ctx, q))
+
+
+# The two hot reads' answers as JSON bytes: what the routes above and below send, and what ``api/hot.py``
+# sends when it serves the same requests without FastAPI's routing and dependency layers.
+async def search_answer(ctx: ReadContext, q: ObjectSearch) -> bytes:
     state, where = ctx.state, ctx.where
     limit, offset = _page(state, q.limit), q.offset
     oq = q.object_query()
@@ -140,8 +146,12 @@ async def search_objects(ctx: Reader, q: Annotated[ObjectSearch, SearchParams]) 
         body["total"] = total if q.count else offset + len(rows)
     if len(rows) == limit:
         body["next_offset"] = offset + limit
-    _audit_tuples(ctx, "objects", rows, "norad_id", names.index("norad_id"))
-    return _json(body)
+    _audit_tuples(ctx, "objects", rows, "norad_id", _OBJECT_KEY)
+    return orjson.dumps(body)
+
+
+_OBJECT_KEY = reads.OBJECT_COLUMNS.index("norad_id")
+_ELSET_KEY = reads.ELSET_COLUMNS.index("id")
 
 
 @router.get("/api/v1/objects/{norad_id}", summary="One space object", responses=problem_responses(404))
@@ -179,17 +189,10 @@ async def latest_elsets(ctx: Reader, q: Annotated[LatestQuery, LatestParams]) ->
     """The newest element set the caller may read of each object, by NORAD id. Text formats (TLE, 3LE,
     OMM) return the whole page as one document."""
     state = ctx.state
-    cap = _page(state, q.limit, getattr(state.settings, "max_export_rows", 100_000))
+    if latest_is_hot(q):
+        return _json_bytes(await latest_answer(ctx, q))
+    cap = _export_cap(state, q.limit)
     envelope = {"limit": cap, "offset": q.offset}
-    if q.format == "json" and q.norad_id and not any((q.name, q.owner, q.owner_nation, q.object_type, q.regime)):
-        # "The latest of these objects": prepared SQL, on the loop when the answer is small.
-        ids, engine, where = q.norad_id, state.engine, ctx.where
-        rows = await ctx.run(lambda raw: reads.latest_of(raw, engine, where, ids),
-                             small=len(ids) <= SMALL_READ)
-        rows = rows[q.offset:q.offset + cap]
-        names = reads.ELSET_COLUMNS
-        _audit_tuples(ctx, "elsets/latest", rows, "id", names.index("id"))
-        return _json({"items": _items(names, rows), "count": len(rows), **envelope})
 
     def work() -> Response:
         with state.engine.connect() as conn:
@@ -199,6 +202,28 @@ async def latest_elsets(ctx: Reader, q: Annotated[LatestQuery, LatestParams]) ->
         return _elsets_response(rows, q.format, {"count": len(rows), **envelope})
 
     return await run_in_threadpool(work)
+
+
+def latest_is_hot(q: LatestQuery) -> bool:
+    """"The latest of these objects" as JSON: the shape served by prepared SQL (:func:`latest_answer`)."""
+    return q.format == "json" and bool(q.norad_id) and not any((q.name, q.owner, q.owner_nation, q.object_type,
+                                                                 q.regime))
+
+
+def _export_cap(state, limit: int) -> int:
+    return _page(state, limit, getattr(state.settings, "max_export_rows", 100_000))
+
+
+async def latest_answer(ctx: ReadContext, q: LatestQuery) -> bytes:
+    """The JSON answer of a :func:`latest_is_hot` query: prepared SQL, on the loop when it is small."""
+    state = ctx.state
+    cap = _export_cap(state, q.limit)
+    ids, engine, where = q.norad_id, state.engine, ctx.where
+    rows = await ctx.run(lambda raw: reads.latest_of(raw, engine, where, ids), small=len(ids) <= SMALL_READ)
+    rows = rows[q.offset:q.offset + cap]
+    _audit_tuples(ctx, "elsets/latest", rows, "id", _ELSET_KEY)
+    return orjson.dumps({"items": _items(reads.ELSET_COLUMNS, rows), "count": len(rows), "limit": cap,
+                         "offset": q.offset})
 
 
 @router.get("/api/v1/elsets/{elset_id}", summary="One element set", responses=problem_responses(404))
