@@ -50,8 +50,13 @@ def test_numba_equals_reference(shell, primaries_only, with_secondaries, h, grou
     bound = radial_accel_bound(shell, ks.step, ks.bound)
     group = np.where(np.arange(n) % 5 == 4, -1, np.arange(n) % 2) if grouped else None  # two owners + unknowns
     d0_radial = 15.0 if grouped and not with_secondaries else None  # a flat volume's narrower radial test
-    fast = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial, use_numba=True)
-    ref = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial, use_numba=False)
+    # the per-pair acceleration pad at 60 s, the crude one at 20 s
+    from orbitwatch.kernels.interpolation import lateral_accel_error
+    ae = lateral_accel_error(ks.step, ks.bound, ks.bound) if h == 60.0 else None
+    fast = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial,
+                 accel_error=ae, use_numba=True)
+    ref = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial,
+                accel_error=ae, use_numba=False)
     assert len(ref) > (5 if grouped and with_secondaries else 20)
     assert _rows(fast) == _rows(ref)
     if grouped:
@@ -97,3 +102,62 @@ def test_radial_accel_from_its_jump_free_part(shell):
     assert np.allclose(radial_accel_with_jumps(base, steps, analytic_bounds, ks.bound),
                        radial_accel_bound(shell, ks.step, ks.bound), rtol=1e-9, atol=0)
     assert (ks.bound > analytic_bounds + 1e-6).any()  # some deep-space object jumped: the test has teeth
+
+
+def test_lateral_accel_error_holds_for_the_interpolant(shell):
+    """The interpolant's acceleration departs from point-mass gravity at its own position by no more than
+    ``lateral_accel_error`` (what the sweep's per-pair pad relies on), for LEO, eccentric, GEO/HEO and
+    low-perigee transfer orbits, SDP4 jumps included (second differences at 1 s, 6 h)."""
+    from orbitwatch.kernels.interpolation import MU_KM3_S2, lateral_accel_error, plan_steps
+
+    t0 = 1696809600.0
+    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0)
+    ks = build_knots(shell, t0, t0 + 6 * 3600.0, tolerance_km=5.0, plan=(steps, analytic_bounds))
+    bound = lateral_accel_error(ks.step, analytic_bounds, ks.bound)
+    t = t0 + 1.0 + np.arange(0.0, 6 * 3600.0 - 2.0, 7.0)
+    worst = np.zeros(len(shell))
+    for i in range(len(shell)):
+        idx = np.full(len(t), i)
+        p = [ks.states(idx, t + d)[0] for d in (-1.0, 0.0, 1.0)]
+        acc = p[0] - 2 * p[1] + p[2]
+        rn = np.linalg.norm(p[1], axis=1)
+        grav = -MU_KM3_S2 * p[1] / rn[:, None] ** 3
+        dev = np.linalg.norm(acc - grav, axis=1)
+        ok = np.isfinite(dev)
+        if ok.any():
+            worst[i] = dev[ok].max()
+    assert (worst <= bound).all(), [(int(i), worst[i], bound[i]) for i in np.flatnonzero(worst > bound)]
+    # and the pad it gives is far below the crude one: 2.3e-2 km/s^2 for everyone
+    assert np.median(bound) < 3e-3
+    assert (worst > 0.5 * bound).any()  # the bound is not vacuous: some object uses half of it
+
+
+def test_pair_pad_keeps_every_approach_the_crude_pad_finds(shell):
+    """The per-pair acceleration pad only drops candidates that cannot reach the distance: every approach
+    within it that the crude pad's candidates lead to (closest sampled distance at 1 s) is still led to."""
+    from orbitwatch.kernels.interpolation import lateral_accel_error, plan_steps
+
+    t0 = 1696809600.0
+    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0)
+    ks = build_knots(shell, t0, t0 + 7200.0, tolerance_km=5.0, plan=(steps, analytic_bounds))
+    n = len(shell)
+    h = 60.0
+    samples = t0 + h / 2 + h * np.arange(int(7200 // h))
+    args = (samples, h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, np.ones(n, dtype=bool),
+            np.zeros(n, dtype=bool), False, 5.0)
+    bound = radial_accel_bound(shell, ks.step, ks.bound)
+    crude = sweep(*args, radial_accel=bound)
+    tight = sweep(*args, radial_accel=bound, accel_error=lateral_accel_error(ks.step, analytic_bounds, ks.bound))
+    assert 10 < len(tight) < len(crude)
+    kept = set(zip(tight.i.tolist(), tight.j.tolist(), tight.k.tolist(), strict=True))
+    assert kept <= set(zip(crude.i.tolist(), crude.j.tolist(), crude.k.tolist(), strict=True))
+    # every dropped (pair, sample) really stays beyond 5 km + both bounds over its interval (dense check)
+    dropped = [(i, j, k) for i, j, k in zip(crude.i.tolist(), crude.j.tolist(), crude.k.tolist(), strict=True)
+               if (i, j, k) not in kept]
+    assert dropped
+    tau = np.linspace(-h / 2, h / 2, 61)
+    for i, j, k in dropped[:2000]:
+        tt = samples[k] + tau
+        pi = ks.states(np.full(len(tt), i), tt)[0]
+        pj = ks.states(np.full(len(tt), j), tt)[0]
+        assert np.linalg.norm(pj - pi, axis=1).min() > 5.0 + ks.bound[i] + ks.bound[j] - 1e-6

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import Satrec
 
-from orbitwatch.kernels.interpolation import build_knots, jd_split, radial_accel_bound, radial_accel_with_jumps
+from orbitwatch.kernels.interpolation import (
+    build_knots,
+    jd_split,
+    lateral_accel_error,
+    radial_accel_bound,
+    radial_accel_with_jumps,
+)
 from orbitwatch.kernels.propagation import satrec_from_portable
 from orbitwatch.kernels.spatial import Emitted, sweep
 
@@ -115,9 +121,11 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
             radial_accel = radial_accel_with_jumps(params.radial_accel, params.steps, params.bounds, ks.bound)
         else:
             radial_accel = radial_accel_bound(sats, ks.step, ks.bound)
+        accel_error = lateral_accel_error(ks.step, params.bounds, ks.bound)
         em = sweep(samples, params.h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, active,
                    is_primary, params.primaries_only, params.d0, radial_accel=radial_accel,
-                   is_secondary=is_secondary, group=group, d0_radial=params.d0_radial, use_numba=use_numba)
+                   is_secondary=is_secondary, group=group, d0_radial=params.d0_radial,
+                   accel_error=accel_error, use_numba=use_numba)
         em.k += s_lo
         parts.append(em)
         t_c = time.perf_counter()

@@ -7,8 +7,8 @@ and are hashed into a uniform grid. A pair is *emitted* for interval ``k`` when
     min over |tau| <= h/2 of |dr + dv * tau|  <=  D + eps_i + eps_j + A/2 * (h/2)^2        (1)
 
 with ``dr``, ``dv`` the interpolated relative position and velocity at ``t_k``, ``eps`` the per-object
-interpolation error bounds and ``A`` a bound on the relative acceleration (twice surface gravity plus
-margin), and
+interpolation error bounds and ``A`` a bound on the relative acceleration of the two interpolants over
+the interval, and
 
     |rho_i - rho_j| - |rho_i' - rho_j'| h/2  <=  D + eps_i + eps_j + (B_i + B_j)/2 * (h/2)^2           (2)
 
@@ -18,6 +18,16 @@ missed: if the true distance is ``<= D`` at some ``t_k + tau``, the interpolated
 ``<= D + eps_i + eps_j``, and the interpolated relative motion departs from its tangent line by at most
 ``A/2 tau^2``, so (1) holds; the radii differ by no more than the distance, and ``rho_i - rho_j`` departs
 from its tangent line by at most ``(B_i + B_j)/2 tau^2``, so (2) holds.
+
+``A`` is per pair when the caller gives per-object bounds ``c`` on how far an interpolant's acceleration
+departs from point-mass gravity at its own position (Hermite acceleration error, SGP4's J2 and drag
+terms, measured SDP4 jumps: :func:`orbitwatch.kernels.interpolation.lateral_accel_error`): the true
+gravity of two points ``s`` apart differs by at most ``G s`` (``G = 2 mu / R_E^3`` bounds the gravity
+gradient above the Earth's surface), so ``A = G s_max + c_i + c_j`` with ``s_max = |dr| + |dv| h/2 +
+A0/2 (h/2)^2 + eps_i + eps_j`` (``A0`` = :data:`REL_ACCEL_BOUND`, twice surface gravity plus margin,
+which is also the bound used without ``c``). Two objects hundreds of km apart accelerate relative to
+each other by ~1e-3 km/s^2, not the 2.3e-2 of ``A0``: the pad of (1) drops from about 10 km to about
+1 km at h = 60 s, and with it most of the candidates that refinement would throw away.
 
 Every pair satisfying (1) has ``|dr| <= R = D + 2 eps_max + A/2 (h/2)^2 + V_max h/2`` (``V_max``: the
 largest relative speed at that step), so the grid search only needs neighbours within ``R``: cells of
@@ -50,6 +60,8 @@ import numpy as np
 #: Bound on the relative acceleration of two objects (km/s^2): 2 x (9.80e-3 surface gravity + J2 and
 #: Hermite second-derivative margin).
 REL_ACCEL_BOUND = 2.0 * 0.0115
+#: Bound on the gravity gradient above the Earth's surface (1/s^2): 2 mu / R_E^3, with 10 % margin.
+GRAVITY_GRADIENT = 1.1 * 2.0 * 398600.8 / 6378.135 ** 3
 #: Objects faster than this (km/s) at a sample search a wider block instead of widening every cell.
 V_SPLIT = 8.0
 
@@ -143,7 +155,7 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, of
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
                 is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
                 is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
-                d0_radial: float | None = None) -> Emitted:
+                d0_radial: float | None = None, accel_error: np.ndarray | None = None) -> Emitted:
     """Reference implementation of the sweep: scipy KD-tree per sample time, then conditions (1) and (2)."""
     from scipy.spatial import cKDTree
 
@@ -178,12 +190,25 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, of
             tau = np.where(vv > 0, -g / vv, 0.0)
         tau = np.clip(tau, -h / 2, h / 2)
         dmin = np.sqrt(((dr + dv * tau[:, None]) ** 2).sum(axis=1))
-        lim = d0 + eps[i] + eps[j] + accel_pad
+        lim = d0 + eps[i] + eps[j] + pair_accel_pad(np.sqrt((dr * dr).sum(axis=1)), np.sqrt(vv), eps[i], eps[j],
+                                                    None if accel_error is None else accel_error[i],
+                                                    None if accel_error is None else accel_error[j], h)
         m = dmin <= lim
         if m.any():
             out.append(Emitted(i[m].astype(np.int64), j[m].astype(np.int64), np.full(int(m.sum()), k, np.int64),
                                dmin[m], tau[m], np.sqrt((dr[m] ** 2).sum(axis=1)), g[m]))
     return Emitted.concat(out)
+
+
+def pair_accel_pad(dist, speed, eps_i, eps_j, c_i, c_j, h: float):
+    """The ``A/2 (h/2)^2`` pad of condition (1) for pairs ``dist`` km apart closing at ``speed`` km/s at the
+    sample (see the module docstring); the crude :data:`REL_ACCEL_BOUND` pad without per-object ``c``."""
+    half = h / 2
+    crude = 0.5 * REL_ACCEL_BOUND * half * half
+    if c_i is None or c_j is None:
+        return np.full(np.shape(dist), crude)
+    s_max = dist + speed * half + crude + eps_i + eps_j
+    return np.minimum(0.5 * (GRAVITY_GRADIENT * s_max + c_i + c_j) * half * half, crude)
 
 
 # --- numba sweep ---------------------------------------------------------------------------------
@@ -195,8 +220,9 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
     return (key * -7046029254386353131) >> shift & ((1 << (64 - shift)) - 1)
 
 
-def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, active, is_primary,
-                  is_secondary, group, restrict, d0, d0r, accel_pad, out_i, out_j, out_k, out_f):  # pragma: no cover
+def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, accel_error, active,
+                  is_primary, is_secondary, group, restrict, d0, d0r, accel_pad, out_i, out_j, out_k,
+                  out_f):  # pragma: no cover
     n = step.shape[0]
     # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
     # object, refreshed only when the samples enter a new interval): the per-step pass then streams
@@ -390,6 +416,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             row[8] = eps[i]
             row[9] = i
             row[14] = group[i]
+            row[15] = accel_error[i]
             # role bits: 1 primary, 2 secondary, 4 fast, 8 wide
             bitsv = 0
             if is_primary[i]:
@@ -427,6 +454,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             pad_a = ra_row[7]
             eps_a = ra_row[8]
             grp_a = ra_row[14]
+            acc_a = ra_row[15]
             ra = srho[a]
             cxa = int(ra_row[10])
             cya = int(ra_row[11])
@@ -543,7 +571,13 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                             ey = dy + uy * tau
                             ez = dz + uz * tau
                             dmin = math.sqrt(ex * ex + ey * ey + ez * ez)
-                            if dmin > d0 + eps_a + rbw[8] + accel_pad:
+                            lim = d0 + eps_a + rbw[8]
+                            if dmin > lim + accel_pad:
+                                continue
+                            # the pad for this pair's separation (module docstring); +inf c: crude pad
+                            s_max = math.sqrt(d2) + math.sqrt(uu) * half + accel_pad + eps_a + rbw[8]
+                            pad = 0.5 * (GRAVITY_GRADIENT * s_max + acc_a + rbw[15]) * half * half
+                            if pad < accel_pad and dmin > lim + pad:
                                 continue
                             if cnt >= cap:
                                 overflow = True
@@ -593,7 +627,8 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
           kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray, is_primary: np.ndarray,
           primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
           is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
-          d0_radial: float | None = None, use_numba: bool | None = None) -> Emitted:
+          d0_radial: float | None = None, accel_error: np.ndarray | None = None,
+          use_numba: bool | None = None) -> Emitted:
     """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
@@ -606,7 +641,10 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
     two objects of the same non-negative group are never paired (e.g. one owner's satellites when
     looking for foreign approaches); ``d0``: screening distance (km); ``d0_radial``: the largest radius
     difference an approach that matters can have (default ``d0``; smaller for a flat RTN volume, whose
-    radial semi-axis is much less than its reach).
+    radial semi-axis is much less than its reach); ``accel_error``: per-object bound (km/s^2) on how far
+    the interpolant's acceleration departs from point-mass gravity
+    (:func:`~orbitwatch.kernels.interpolation.lateral_accel_error`), which lets condition (1) use each
+    pair's own relative-acceleration pad (default: the crude bound for everyone).
     """
     if use_numba is None:
         use_numba = HAVE_NUMBA
@@ -615,7 +653,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
         radial_accel = universal_radial_accel(n)
     if not use_numba:
         return sweep_numpy(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary,
-                           primaries_only, d0, radial_accel, is_secondary, group, d0_radial)
+                           primaries_only, d0, radial_accel, is_secondary, group, d0_radial, accel_error)
     fn = _kernel()
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
     cap = max(1024, 4 * n)
@@ -627,6 +665,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
             np.ascontiguousarray(count, dtype=np.int64), np.ascontiguousarray(kr, dtype=np.float64),
             np.ascontiguousarray(kv, dtype=np.float64), np.ascontiguousarray(eps, dtype=np.float64),
             np.ascontiguousarray(radial_accel, dtype=np.float64),
+            np.full(n, np.inf) if accel_error is None else np.ascontiguousarray(accel_error, dtype=np.float64),
             np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(primary, dtype=np.bool_),
             np.ascontiguousarray(secondary, dtype=np.bool_), np.ascontiguousarray(groups, dtype=np.int64),
             bool(primaries_only), float(d0), float(d0 if d0_radial is None else min(d0_radial, d0)), accel_pad)
