@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     """The API. ``hot_reads=False`` serves the two hot reads through their FastAPI routes only (for
     tests that compare both paths; see ``api/hot.py``)."""
     from orbitwatch.api import problems
-    from orbitwatch.api.deps import AuditGate, NodeState
+    from orbitwatch.api.deps import AuditGate, LoopAudit, NodeState
     from orbitwatch.api.limits import BodySizeLimit, RateLimiter
     from orbitwatch.api.reads import LoopConnections
     from orbitwatch.api.routes import admin, auth, catalog, ingest, meta, products, releases
@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         token_cache_s=float(getattr(settings, "token_cache_s", 2.0)),
         loop_conns=LoopConnections(engine),
     )
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        state.loop_audit = LoopAudit(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         yield
         state.audit_buffer.close()
         state.loop_conns.close()
+        if state.loop_audit is not None:
+            state.loop_audit.close()
 
     app = FastAPI(title="orbitwatch", version=_version(), description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, **_telemetry_off())

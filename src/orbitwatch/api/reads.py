@@ -290,8 +290,9 @@ class LoopConnections:
     statement sees the latest committed data and nothing holds a transaction open.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, setup: Callable[[Any], None] | None = None):
         self.engine = engine
+        self._setup = setup  # run once on each new connection
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -304,6 +305,8 @@ class LoopConnections:
             fairy.detach()  # ours alone: never handed to another user with autocommit switched on
             if self.engine.dialect.name == "postgresql":
                 raw.autocommit = True
+            if self._setup is not None:
+                self._setup(raw)
             self._local.raw = raw
             with self._lock:
                 self._all.append(raw)

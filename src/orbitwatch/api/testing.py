@@ -55,6 +55,8 @@ class AsgiClient:
             node.audit_buffer.close()
             if node.loop_conns is not None:
                 node.loop_conns.close()
+            if node.loop_audit is not None:
+                node.loop_audit.close()
         self._loop.close()
 
 

@@ -168,14 +168,18 @@ class AuditLog:
             prev = h
         return rows, seq, prev
 
-    def write_batch(self, engine: Engine, events: list[Mapping[str, Any]]) -> None:
+    def write_batch(self, engine: Engine, events: list[Mapping[str, Any]], *, raw: Any = None) -> None:
         """Append ``events`` in a transaction of their own on a plain DBAPI cursor - the same statements,
         lock order and rows as :meth:`append_many`, without SQLAlchemy's per-statement machinery, which
-        cost more than the work for the many small batches of reads the API appends every second."""
+        cost more than the work for the many small batches of reads the API appends every second.
+        ``raw``: a DBAPI connection of ``engine``'s database to write on (left open), instead of one from
+        the engine's pool."""
         if not events:
             return
         ph = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        raw = engine.raw_connection()
+        own = raw is None
+        if own:
+            raw = engine.raw_connection()
         try:
             cur = raw.cursor()
             if engine.dialect.name == "sqlite":
@@ -200,7 +204,8 @@ class AuditLog:
             raw.rollback()
             raise
         finally:
-            raw.close()
+            if own:
+                raw.close()
 
     def append(self, conn: Connection, *, actor: str, action: str, nation: str | None = None,
                resource: str | None = None, detail: Mapping[str, Any] | None = None,
