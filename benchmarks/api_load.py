@@ -170,15 +170,24 @@ class Checker:
 
     def __init__(self):
         from orbitwatch.markings import Marking, can_read
+        from orbitwatch.sharing.authz import is_restricted
 
-        self._parse, self._can = Marking.parse, can_read
+        self._parse, self._can, self._restricted = Marking.parse, can_read, is_restricted
         self._cache: dict[tuple[str, str, str], bool] = {}
+        self._audited: dict[str, bool] = {}
 
     def ok(self, marking: str, nation: str, clearance: str) -> bool:
         key = (marking, nation, clearance)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._can(self._parse(marking), nation=nation, clearance=clearance)
+        return hit
+
+    def restricted(self, marking: str) -> bool:
+        """Whether a record with this marking makes its answer wait for an audit entry."""
+        hit = self._audited.get(marking)
+        if hit is None:
+            hit = self._audited[marking] = self._restricted(self._parse(marking))
         return hit
 
 
@@ -199,11 +208,12 @@ def make_paths(norads: list[int], rng: random.Random):
             return "latest", f"/api/v1/elsets/latest?{q}", ids
         if r < 0.7:
             i = rng.choice(norads)
-            return "search", f"/api/v1/objects?norad_id={i}", [i]
+            return "search_id", f"/api/v1/objects?norad_id={i}", [i]
         if r < 0.9:
             regime = rng.choice(["LEO", "MEO", "GEO", "HEO"])
-            return "search", f"/api/v1/objects?regime={regime}&limit=20&offset={rng.randrange(0, 200)}", None
-        return "search", f"/api/v1/objects?name={rng.choice(names)}&limit=20", None
+            return ("search_regime", f"/api/v1/objects?regime={regime}&limit=20&offset={rng.randrange(0, 200)}",
+                    None)
+        return "search_name", f"/api/v1/objects?name={rng.choice(names)}&limit=20", None
 
     return nxt
 
@@ -232,24 +242,28 @@ async def one_client(port: int, client: dict, nxt, stop_at: float, warm_until: f
             if t0 < warm_until:
                 continue
             out["latency"].append(dt)
-            out["kinds"][kind] = out["kinds"].get(kind, 0) + 1
+            out["kinds"].setdefault(kind, []).append(dt)
             if status != 200:
                 out["errors"] += 1
                 out.setdefault("error_samples", []).append((status, body[:200].decode("utf-8", "replace")))
                 continue
             doc = loads(body)
+            restricted = False
             for it in doc["items"]:
                 out["items"] += 1
-                if not checker.ok(it["marking"], nation, clearance) or (ids is not None
-                                                                       and it["norad_id"] not in ids):
+                marking = it["marking"]
+                if not checker.ok(marking, nation, clearance) or (ids is not None and it["norad_id"] not in ids):
                     out["leaks"] += 1
+                restricted = restricted or checker.restricted(marking)
+            # Answers with restricted records wait for their audit entry's commit: shown apart.
+            out["audited" if restricted else "unaudited"].append(dt)
     finally:
         writer.close()
 
 
 async def run_load(port: int, clients: list[dict], norads: list[int], duration: float, warmup: float,
                    nclients: int) -> dict:
-    out = {"latency": [], "errors": 0, "leaks": 0, "items": 0, "kinds": {}}
+    out = {"latency": [], "errors": 0, "leaks": 0, "items": 0, "kinds": {}, "audited": [], "unaudited": []}
     checker = Checker()
     start = time.perf_counter()
     warm_until, stop_at = start + warmup, start + warmup + duration
@@ -259,12 +273,18 @@ async def run_load(port: int, clients: list[dict], norads: list[int], duration: 
     lat = sorted(out["latency"])
     n = len(lat)
 
-    def pct(p: float) -> float:
-        return round(1000 * lat[min(n - 1, int(p * n))], 1) if n else float("nan")
+    def pct(values: list[float], p: float) -> float:
+        return round(1000 * values[min(len(values) - 1, int(p * len(values)))], 1) if values else float("nan")
 
-    return {"requests": n, "requests_per_s": round(n / duration, 1), "p50_ms": pct(0.50), "p90_ms": pct(0.90),
-            "p99_ms": pct(0.99), "max_ms": round(1000 * lat[-1], 1) if n else None, "errors": out["errors"],
-            "leaks": out["leaks"], "items_checked": out["items"], "by_kind": out["kinds"],
+    def summary(values: list[float]) -> dict:
+        values = sorted(values)
+        return {"n": len(values), "p50_ms": pct(values, 0.5), "p99_ms": pct(values, 0.99)}
+
+    return {"requests": n, "requests_per_s": round(n / duration, 1), "p50_ms": pct(lat, 0.50),
+            "p90_ms": pct(lat, 0.90), "p99_ms": pct(lat, 0.99), "max_ms": round(1000 * lat[-1], 1) if n else None,
+            "errors": out["errors"], "leaks": out["leaks"], "items_checked": out["items"],
+            "by_kind": {k: summary(v) for k, v in sorted(out["kinds"].items())},
+            "audited": summary(out["audited"]), "unaudited": summary(out["unaudited"]),
             "error_samples": out.get("error_samples", [])[:3]}
 
 
