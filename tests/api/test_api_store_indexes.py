@@ -65,3 +65,20 @@ def test_sqlite_plans_regime_pages_on_the_index(sqlite_url):
         assert "TEMP B-TREE" not in plan.upper(), plan  # walked in order, not sorted
     finally:
         engine.dispose()
+
+
+def test_loop_connections_do_not_jit_on_postgresql(db_url):
+    """PostgreSQL JIT-compiles every execution whose estimated cost is high (stale statistics after a bulk
+    ingest make a 1-5 ms name search 10-17 ms): the hot reads' connections switch it off."""
+    engine = open_engine(db_url)
+    try:
+        conns = reads.LoopConnections(engine)
+        raw = conns.get()
+        if engine.dialect.name == "postgresql":
+            assert raw.execute("SHOW jit").fetchone()[0] == "off"
+            assert raw.autocommit is True
+        else:
+            assert raw.execute("SELECT 1").fetchone()[0] == 1
+        conns.close()
+    finally:
+        engine.dispose()
