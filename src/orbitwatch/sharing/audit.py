@@ -417,7 +417,10 @@ class AuditBuffer:
             fut = loop.create_future()
             self._waiters.append((ticket, loop, fut))
         try:
-            return await asyncio.wait_for(fut, timeout)
+            # asyncio.timeout rather than wait_for, which (3.11) resumes the caller through a second future:
+            # one more turn of a busy event loop for every held answer.
+            async with asyncio.timeout(timeout):
+                return await fut
         except TimeoutError:
             return False
 
