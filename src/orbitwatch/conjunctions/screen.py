@@ -320,7 +320,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
 
     # 6. assemble events -----------------------------------------------------------------------------
     if ref is not None:
-        events = _assemble(ref, gi, gj, gcol, norads, is_primary, prim_set is not None, t_start, t_end,
+        events = _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, prim_set is not None, t_start, t_end,
                            volume, reach, axes, first_fail, codes)
     else:
         events = []
@@ -430,9 +430,16 @@ def _guesses(em, t_start: float, h: float):
             cat(gcol).astype(bool))
 
 
-def _assemble(ref, gi, gj, gcol, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
+def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
               volume: str, reach: float, axes, first_fail, codes) -> list[Conjunction]:
     ok = ref.ok & (ref.t >= t_start) & (ref.t <= t_end)
+    # A guess that ends on a bound of its search window (not the screening window's) is no closest
+    # approach: the range still falls beyond it, and the minimum there, if it matters, has its own
+    # candidate rows and guess. Kept, such points are harmless for a sphere (the range at the bound
+    # exceeds the distance) but not for a flat RTN volume, whose straight-track test then extrapolates
+    # a slow pair through the volume from a point that is no encounter at all.
+    stuck = (((ref.t - glo) < 1e-3) & (glo > t_start + 1e-3)) | (((ghi - ref.t) < 1e-3) & (ghi < t_end - 1e-3))
+    ok &= ~(stuck & ~gcol)
     with np.errstate(invalid="ignore"):
         miss_all = np.linalg.norm(ref.r2 - ref.r1, axis=1)
     # Every volume lies inside the sphere of radius ``reach``, and a straight track that enters it comes
