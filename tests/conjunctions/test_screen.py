@@ -105,6 +105,32 @@ def test_sgp4_xp_element_set_is_screened_and_flagged():
     assert "SGP4-XP" not in " ".join(plain.flags.values())
 
 
+def test_objects_a_one_vs_all_run_leaves_out_are_not_flagged(shared_data):
+    """Objects whose shells meet no primary's only get hourly knots (to see them decay); a healthy one
+    must not come out flagged as implausible (an hour-long interpolant of a LEO orbit is nonsense, and
+    once flagged 11,981 of 26,140 objects in an ISS run)."""
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    elsets = read_tle_fast(gzip.decompress(path.read_bytes()))[0]
+    start = max(e.epoch for e in elsets)
+    fresh = [e for e in elsets if (start - e.epoch).days < 3]
+    leo = [e for e in fresh if 1000 < e.semi_major_axis_km * (1 - e.eccentricity) - 6378 < 1500][:50]
+    geo = [e for e in fresh if e.regime == "GEO"][:20]
+    # Vanguard 1 and others the old code flagged (healthy, element sets nine days old)
+    leo += [e for e in elsets if e.norad_id in (5, 16, 50, 51, 53)]
+    iss = next(e for e in elsets if e.norad_id == 25544)
+    neighbour = elset(93002, n=15.5, i=51.6, epoch=start)  # shares the ISS's shell: the sweep runs
+    res = screen([iss, neighbour, *leo, *geo], start=start, days=0.5, threshold_km=5.0, primaries=[25544],
+                 workers=1, with_pc=False)
+    assert res.stats["active"] == 2  # the others were left out of the sweep
+    assert res.flags == {}
+    # and a left-out object that does decay in the window is still flagged
+    doomed = elset(93001, n=16.3, e=0.001, bstar=0.05, epoch=start)
+    res = screen([iss, *geo, doomed, neighbour], start=start, days=2.0, threshold_km=5.0, primaries=[25544],
+                 workers=1, with_pc=False)
+    assert res.stats["active"] == 2
+    assert set(res.flags) == {93001} and "SGP4 error" in res.flags[93001]
+
+
 def test_one_vs_all_equals_all_vs_all_restricted(shared_data):
     path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
     elsets = read_tle_fast(gzip.decompress(path.read_bytes()))[0]

@@ -266,9 +266,14 @@ def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: f
     err = np.zeros(total, dtype=np.uint8)
     jd0 = np.floor(t0 / 86400.0) + _JD_UNIX0
     fr0 = (t0 - (jd0 - _JD_UNIX0) * 86400.0) / 86400.0
+    watched_only = np.zeros(n, dtype=bool) if only is None else ~np.asarray(only, dtype=bool)
     for step in np.unique(steps):
         members = np.flatnonzero(steps == step)
         m = int(count[members[0]])
+        # Objects only watched for SGP4 failures: hourly knots are never interpolated, so neither the
+        # interpolant test below (an hour-long Hermite interval of a LEO orbit is meaningless and would
+        # mark every such object implausible) nor the SDP4 jump measurement applies to them.
+        coarse = bool(watched_only[members].all())
         fr = fr0 + np.arange(m) * step / 86400.0
         arr = SatrecArray([sats[i] for i in members])
         ee, rr, vv = arr.sgp4(np.full(m, jd0), fr)
@@ -278,7 +283,7 @@ def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: f
             vn = np.sqrt((vv * vv).sum(axis=-1))
             silly = (ee == 0) & ((rn < EARTH_RADIUS_KM) | (rn > 5e5) | (vn > 12.0) | ~np.isfinite(rn))
         ee[silly] = IMPLAUSIBLE
-        if m > 1:
+        if m > 1 and not coarse:
             # SGP4 can return orbit-like but mutually inconsistent states for objects whose drag terms
             # have run away (a decayed object's month-old TLE): the interpolant between them then
             # moves at tens of km/s. Such intervals are refused at both ends.
@@ -297,7 +302,7 @@ def build_knots(sats: Sequence[Satrec], t0: float, t1: float, *, tolerance_km: f
         v[rows] = vv.reshape(-1, 3)
         err[rows] = ee.ravel()
         deep = period_min[members] >= DEEP_SPACE_PERIOD_MIN
-        if deep.any():
+        if deep.any() and not coarse:
             # Jumps of SDP4 (see the module docstring): measure them at every interval's midpoint.
             dm = members[deep]
             em, rm, _ = SatrecArray([sats[i] for i in dm]).sgp4(np.full(m - 1, jd0), fr[:-1] + step / 172800.0)
