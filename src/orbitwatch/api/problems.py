@@ -118,8 +118,11 @@ def _compat(path: str, resp: ProblemResponse) -> Response:
     headers = {k: v for k, v in resp.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
     if path.startswith(SPACETRACK_PREFIXES):
         if status == 429:
-            # The service answers 500 with this text; the `spacetrack` client sleeps and retries on it.
-            return PlainTextResponse(SPACETRACK_RATE_LIMIT_TEXT, status_code=500, headers=headers)
+            # Space-Track itself answers 500 with this text. The node answers 429 with Retry-After and the
+            # same text: no request, generated or not, gets a 5xx from it; the `spacetrack` client keeps
+            # under any sane limit by its own throttle (30 a minute), and a client that reads the text or
+            # Retry-After still knows what happened.
+            return PlainTextResponse(SPACETRACK_RATE_LIMIT_TEXT, status_code=429, headers=headers)
         if status == 401:
             detail = "You must be logged in to complete this action"
         return JSONResponse({"error": detail}, status_code=status, headers=headers)

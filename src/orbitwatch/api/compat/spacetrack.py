@@ -11,8 +11,9 @@ against a node unchanged - with the node's releasability rules applied.
 
 Every query goes through the same dependency and read filter as the rest of the API: rows leave the
 store already filtered, then the predicates, ordering and paging apply to what the caller may read.
-Errors are shaped like the service's (``{"error": ...}``; rate limiting as HTTP 500 "violated your query
-rate limit", which the ``spacetrack`` client sleeps on and retries) - see ``api/problems.py``.
+Errors are shaped like the service's (``{"error": ...}``; rate limiting as the service's "violated your
+query rate limit" text, with HTTP 429 and Retry-After where the service sends 500: the node never
+answers 5xx to a client's input) - see ``api/problems.py``.
 """
 
 from __future__ import annotations
