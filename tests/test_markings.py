@@ -121,6 +121,36 @@ def test_whoever_reads_a_derived_product_could_read_every_input(inputs, nation, 
         assert all(can_read(m, nation=nation, clearance=clearance) for m in inputs)
 
 
+org_markings = st.builds(
+    Marking,
+    classification=st.sampled_from(["UNCLASSIFIED", "UNCLASSIFIED", "RESTRICTED"]),
+    rel_to=st.frozensets(st.sampled_from(NATIONS), min_size=1),
+    tlp=st.none() | st.sampled_from(TLP_LEVELS),
+    orgs=st.frozensets(st.sampled_from(["ACME", "ORBITCO", "SKYWATCH"]), max_size=2),
+)
+
+
+@given(st.lists(org_markings, min_size=1, max_size=4), st.sampled_from(["ACME", "ORBITCO", "SKYWATCH"]))
+def test_an_organisation_reads_a_derived_product_exactly_when_it_reads_every_input(inputs, org):
+    """Both ways: no leak through derivation, and no product withheld from an organisation that may read
+    all of its inputs (TLP:RED naming ACME with TLP:GREEN is readable by ACME)."""
+    try:
+        derived = combine(inputs)
+    except MarkingError:
+        return
+    reads_all = all(can_read(m, nation=None, clearance="UNCLASSIFIED", organisation=org) for m in inputs)
+    assert can_read(derived, nation=None, clearance="UNCLASSIFIED", organisation=org) == reads_all
+
+
+def test_red_for_one_organisation_with_green_stays_readable_by_it():
+    red = Marking.parse("UNCLASSIFIED//TLP:RED//ORG ACME")
+    green = Marking.parse("UNCLASSIFIED//TLP:GREEN")
+    d = combine([red, green])
+    assert d.tlp == "RED" and d.orgs == frozenset({"ACME"})
+    assert can_read(d, nation=None, clearance="UNCLASSIFIED", organisation="ACME")
+    assert not can_read(d, nation=None, clearance="UNCLASSIFIED", organisation="ORBITCO")
+
+
 def test_short_banner_uses_tetragraphs_only_for_exact_groups():
     assert Marking.parse("UNCLASSIFIED").short() == "UNCLASSIFIED//REL TO CSPO"
     assert Marking.parse("S//REL TO AUS, CAN, GBR, NZL, USA").short() == "SECRET//REL TO FVEY"

@@ -277,7 +277,10 @@ def derive(inputs: Sequence[tuple[str, Marking]], *,
     tlps = [m.tlp for _, m in inputs]
     # An input without TLP is not for partner organisations at all, so neither is the product.
     tlp = None if any(t is None for t in tlps) else max(tlps, key=TLP_LEVELS.index)
-    orgs = frozenset.intersection(*(m.orgs for _, m in inputs))
+    # TLP:CLEAR/GREEN inputs are for every partner organisation: only the named lists of the restrictive
+    # levels narrow who may read the product (RED naming ACME with GREEN is still RED naming ACME).
+    named = [m.orgs for _, m in inputs if m.tlp not in (None, "CLEAR", "GREEN")]
+    orgs = frozenset.intersection(*named) if tlp is not None and named else frozenset()
     return DerivedMarking(Marking(classification, rel_to, data_mode, tlp, orgs), tuple(reasons))
 
 
