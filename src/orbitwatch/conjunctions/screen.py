@@ -308,7 +308,8 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     lap("refine")
     if parts:
         ref = engine.Refined(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                               ("ok", "t", "r1", "v1", "r2", "v2", "code")))
+                               ("ok", "t", "r1", "v1", "r2", "v2", "code")),
+                             np.concatenate([p.index + x for p, (x, _) in zip(parts, chunks, strict=True)]))
     else:
         ref = None
 
@@ -320,8 +321,9 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
 
     # 6. assemble events -----------------------------------------------------------------------------
     if ref is not None:
-        events = _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, prim_set is not None, t_start, t_end,
-                           volume, reach, axes, first_fail, codes)
+        at = ref.index
+        events = _assemble(ref, gi[at], gj[at], gcol[at], glo[at], ghi[at], norads, is_primary,
+                           prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes)
     else:
         events = []
     lap("assemble")
@@ -445,7 +447,7 @@ def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool,
     # Every volume lies inside the sphere of radius ``reach``, and a straight track that enters it comes
     # within ``reach``: rows beyond it (most refined guesses) are dropped before the frame work.
     rows = np.flatnonzero(ok & (miss_all <= reach))
-    ref = type(ref)(*(getattr(ref, f)[rows] for f in ("ok", "t", "r1", "v1", "r2", "v2", "code")))
+    ref = type(ref)(*(getattr(ref, f)[rows] for f in ("ok", "t", "r1", "v1", "r2", "v2", "code", "index")))
     gi, gj, gcol = gi[rows], gj[rows], gcol[rows]
     miss = miss_all[rows]
     dv = ref.v2 - ref.v1
@@ -543,11 +545,25 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
     h2 = np.array([sizes.get(ev.norad2, half) for ev in events])
     known = np.array([(ev.norad1 in sizes) + (ev.norad2 in sizes) for ev in events])
     hbr = h1 + h2
-    with np.errstate(all="ignore"):
-        pc = np.asarray(pc_foster_2d(r1, v1, covs[0], r2, v2, covs[1], hbr)).reshape(n)
-        mx = pc_max_alfano(r1, v1, covs[0], r2, v2, covs[1], hbr)
-    pcmax = np.asarray(mx.pc_max).reshape(n)
-    sig = np.asarray(getattr(mx, "sigma_dilution", np.full(n, np.nan))).reshape(n)
+    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with np.errstate(all="ignore"):
+            p = np.asarray(pc_foster_2d(r1[sl], v1[sl], covs[0][sl], r2[sl], v2[sl], covs[1][sl], hbr[sl]))
+            mx = pc_max_alfano(r1[sl], v1[sl], covs[0][sl], r2[sl], v2[sl], covs[1][sl], hbr[sl])
+        m = sl.stop - sl.start
+        return (p.reshape(m), np.asarray(mx.pc_max).reshape(m),
+                np.asarray(getattr(mx, "sigma_dilution", np.full(m, np.nan))).reshape(m))
+
+    # The kernels are numpy and scipy ufuncs, which release the GIL on arrays this size: chunks of 20,000
+    # events on one thread per core (316k events of a week: 2.9 -> 1.0 s).
+    slices = [slice(a, min(n, a + 20_000)) for a in range(0, n, 20_000)]
+    if len(slices) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(default_workers(), len(slices)))) as pool:
+            parts = list(pool.map(chunk, slices))
+    else:
+        parts = [chunk(s) for s in slices]
+    pc, pcmax, sig = (np.concatenate([p[k] for p in parts]) for k in range(3))
     pc_l = np.where(np.isfinite(pc), pc, np.nan).tolist()
     mx_l = np.where(np.isfinite(pcmax), pcmax, np.nan).tolist()
     sig_l = (np.where(np.isfinite(sig), sig, np.nan) / 1e3).tolist()

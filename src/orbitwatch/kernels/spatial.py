@@ -110,9 +110,10 @@ class Emitted:
 
 # --- interpolation at one instant (shared by both paths) -----------------------------------------
 
-def interpolate_all(t: float, t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
+def interpolate_all(t: float, t0: float | np.ndarray, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
                     kr: np.ndarray, kv: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions, velocities and a validity mask of every object at UTC second ``t`` (numpy)."""
+    """Positions, velocities and a validity mask of every object at UTC second ``t`` (numpy); ``t0``: the
+    time of every object's first knot (one for all, or per object)."""
     x = (t - t0) / step
     j = np.floor(x).astype(np.int64)
     ok = active & (j >= 0) & (j <= count - 1)
@@ -151,7 +152,7 @@ def pair_allowed(i: np.ndarray, j: np.ndarray, is_primary: np.ndarray, is_second
     return ok
 
 
-def sweep_numpy(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray,
+def sweep_numpy(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndarray, offset: np.ndarray,
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
                 is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
                 is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
@@ -280,7 +281,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             if not active[i]:
                 continue
             hh = step[i]
-            x = (t - t0) / hh
+            x = (t - t0[i]) / hh
             jj = int(math.floor(x))
             if jj < 0 or jj > count[i] - 1:
                 continue
@@ -613,6 +614,24 @@ def _kernel():
 _hash = _hash_py
 
 
+def window_of(t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray, kr: np.ndarray, kv: np.ndarray,
+              t_a: float, t_b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The part of a knot table that covers ``[t_a, t_b]``, copied into a compact table of its own:
+    per-object first-knot times, offsets, counts, positions and velocities (for :func:`sweep`).
+
+    Why: the sweep refreshes each object's current interval from the table as samples advance, and in a
+    table hours long every object's rows sit on a different memory page; an hour's compact copy keeps
+    those reads within a few thousand pages (the TLB), and costs a gather, not SGP4 knots again."""
+    j0 = np.clip(np.floor((t_a - t0) / step).astype(np.int64), 0, np.maximum(count - 2, 0))
+    j1 = np.clip(np.ceil((t_b - t0) / step).astype(np.int64), j0 + 1, np.maximum(count - 1, 1))
+    sub_count = j1 - j0 + 1
+    sub_offset = np.zeros(len(step), dtype=np.int64)
+    sub_offset[1:] = np.cumsum(sub_count)[:-1]
+    total = int(sub_count.sum())
+    rows = np.repeat(offset + j0 - sub_offset, sub_count) + np.arange(total, dtype=np.int64)
+    return t0 + j0 * step, sub_offset, sub_count, kr[rows], kv[rows]
+
+
 def universal_radial_accel(count: int) -> np.ndarray:
     """A bound on |rho''| that holds for any orbit above the Earth (km/s^2), for callers without elements.
 
@@ -623,16 +642,17 @@ def universal_radial_accel(count: int) -> np.ndarray:
     return np.full(count, 0.05)
 
 
-def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
-          kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray, is_primary: np.ndarray,
-          primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
+def sweep(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndarray, offset: np.ndarray,
+          count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
+          is_primary: np.ndarray, primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
           is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
           d0_radial: float | None = None, accel_error: np.ndarray | None = None,
           use_numba: bool | None = None) -> Emitted:
     """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
-    ``offset``, ``count``, ``kr``, ``kv``: a :class:`~orbitwatch.kernels.interpolation.KnotTable`;
+    ``offset``, ``count``, ``kr``, ``kv``: a :class:`~orbitwatch.kernels.interpolation.KnotTable` (``t0``
+    may also be per object: a table cut out of a longer one, see :func:`window_of`);
     ``eps``: per-object bound (km); ``radial_accel``: per-object bound on the interpolant's |rho''|
     (km/s^2, :func:`~orbitwatch.kernels.interpolation.radial_accel_bound`; default: a bound valid for
     any orbit); ``active``: objects to consider; with ``primaries_only``, only pairs with at least one
@@ -660,7 +680,8 @@ def sweep(t_samples: np.ndarray, h: float, t0: float, step: np.ndarray, offset: 
     secondary = np.ones(n, dtype=np.bool_) if is_secondary is None else is_secondary
     primary = is_primary if primaries_only else np.ones(n, dtype=np.bool_)
     groups = np.full(n, -1, dtype=np.int64) if group is None else group
-    args = (np.ascontiguousarray(t_samples, dtype=np.float64), float(h), float(t0),
+    t0s = np.full(n, float(t0)) if np.ndim(t0) == 0 else np.ascontiguousarray(t0, dtype=np.float64)
+    args = (np.ascontiguousarray(t_samples, dtype=np.float64), float(h), t0s,
             np.ascontiguousarray(step, dtype=np.float64), np.ascontiguousarray(offset, dtype=np.int64),
             np.ascontiguousarray(count, dtype=np.int64), np.ascontiguousarray(kr, dtype=np.float64),
             np.ascontiguousarray(kv, dtype=np.float64), np.ascontiguousarray(eps, dtype=np.float64),
