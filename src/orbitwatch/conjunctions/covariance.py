@@ -127,19 +127,19 @@ def default_covariance_batch(regimes, object_types, age_days) -> tuple[np.ndarra
     regimes, types, age = (np.broadcast_to(a, (n,)) for a in (regimes, types, age))
     if not np.all(np.isfinite(age)):
         raise ValueError("age_days: element-set ages must be finite numbers of days")
-    s0 = np.empty((n, 3))
-    g = np.empty((n, 3))
-    q = np.empty(n)
-    nm = np.empty(n)
-    fac = np.empty(n)
-    cache: dict[str, RegimeModel] = {}
-    tcache: dict[object, float] = {}
-    for i in range(n):  # per object metadata lookup only; the arithmetic below is vectorised
-        r = str(regimes[i])
-        m = cache.get(r) or cache.setdefault(r, _model(r))
-        s0[i], g[i], q[i], nm[i] = m.sigma0, m.growth, m.growth_quadratic_t, m.mean_motion
-        t = types[i]
-        fac[i] = tcache[t] if t in tcache else tcache.setdefault(t, _type_factor(t))
+    # The model's parameters once per distinct regime and object type, then spread by index: a Python
+    # loop over N events cost ~4 us each (2.5 s for a week's 316k events, both objects).
+    r_codes: dict[str, int] = {}
+    ri = np.fromiter((r_codes.setdefault(str(r), len(r_codes)) for r in regimes.tolist()), dtype=np.int64,
+                     count=n)
+    t_codes: dict[object, int] = {}
+    ti = np.fromiter((t_codes.setdefault(t, len(t_codes)) for t in types.tolist()), dtype=np.int64, count=n)
+    models = [_model(r) for r in r_codes]
+    s0 = np.array([m.sigma0 for m in models], dtype=float).reshape(-1, 3)[ri]
+    g = np.array([m.growth for m in models], dtype=float).reshape(-1, 3)[ri]
+    q = np.array([m.growth_quadratic_t for m in models], dtype=float)[ri]
+    nm = np.array([m.mean_motion for m in models], dtype=float)[ri]
+    fac = np.array([_type_factor(t) for t in t_codes], dtype=float)[ti]
     sig = np.sqrt(s0**2 + (g * age[:, None]) ** 2)
     sig[:, 1] = np.sqrt(sig[:, 1] ** 2 + (q * age**2) ** 2)
     sig *= fac[:, None]
