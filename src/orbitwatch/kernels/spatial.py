@@ -257,6 +257,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
     srow = np.empty((n, 16))
     srho = np.empty(n)
     srad = np.empty((n, 2))  # rho' and radial pad of the bucket-ordered objects, beside srho
+    spos = np.empty((n, 3))  # and their positions
     fast = np.zeros(n, dtype=np.bool_)
     m = 1
     bits = 0
@@ -416,6 +417,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             srho[kq] = rho[i]
             srad[kq, 0] = rdot[i]
             srad[kq, 1] = eps[i] + quad * radial_accel[i]
+            for c in range(3):
+                spos[kq, c] = pos[i, c]
             row = srow[kq]
             for c in range(3):
                 row[c] = pos[i, c]
@@ -535,6 +538,14 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                             # half of the entries without touching their 128-byte rows
                             if abs(rb - ra) - abs(srad[b, 0] - rdot_a) * half > d0r + pad_a + srad[b, 1]:
                                 continue
+                            # then the search radius, from compact positions: most entries that pass (2)
+                            # are beyond it, and again the full row is not read for them
+                            dx = spos[b, 0] - px
+                            dy = spos[b, 1] - py
+                            dz = spos[b, 2] - pz
+                            d2 = dx * dx + dy * dy + dz * dz
+                            if d2 > rf2:
+                                continue
                             rbw = srow[b]
                             if rbw[10] != cx or rbw[11] != cy or rbw[12] != cz:
                                 continue
@@ -561,10 +572,6 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                                 continue
                             if grp_a >= 0.0 and rbw[14] == grp_a:
                                 continue
-                            dx = rbw[0] - px
-                            dy = rbw[1] - py
-                            dz = rbw[2] - pz
-                            d2 = dx * dx + dy * dy + dz * dz
                             if d2 > (rf2 if fa or fb else r2):
                                 continue
                             ux = rbw[3] - vx
