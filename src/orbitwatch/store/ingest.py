@@ -28,7 +28,7 @@ import queue
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice, repeat
@@ -736,15 +736,7 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
         # they match would write every one of them again); of two alike, the newest.
         group = ("SELECT norad_id, max(row_id) AS row_id FROM space_objects WHERE n_sources = 1 AND marking = %s "
                  "AND nation IS NOT DISTINCT FROM %s GROUP BY norad_id")
-        sets, changed = [], []
-        for f in fields:
-            q = f'"{f}"'
-            if f in fill_only:
-                sets.append(f"{q} = COALESCE(space_objects.{q}, t.{q})")
-                changed.append(f"(space_objects.{q} IS NULL AND t.{q} IS NOT NULL)")
-            else:
-                sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
-                changed.append(f"(t.{q} IS NOT NULL AND t.{q} {distinct} space_objects.{q})")
+        sets, changed = _merge_terms(fields, fill_only, distinct)
         cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = {ph} FROM _ow_objects t "
                     f"JOIN ({group}) g ON g.norad_id = t.norad_id "
                     f"WHERE space_objects.row_id = g.row_id AND ({' OR '.join(changed)})",
@@ -793,15 +785,7 @@ def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: li
         cur.execute("UPDATE _ow_objects SET row_id = g.row_id FROM (SELECT norad_id, max(row_id) AS row_id "
                     "FROM space_objects WHERE n_sources = 1 AND marking = ? AND nation IS ? GROUP BY norad_id) g "
                     "WHERE g.norad_id = _ow_objects.norad_id", (marking_text, nation))
-        sets, changed = [], []
-        for f in fields:
-            q = _q(f)
-            if f in fill_only:
-                sets.append(f"{q} = COALESCE(space_objects.{q}, t.{q})")
-                changed.append(f"(space_objects.{q} IS NULL AND t.{q} IS NOT NULL)")
-            else:
-                sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
-                changed.append(f"(t.{q} IS NOT NULL AND t.{q} IS NOT space_objects.{q})")
+        sets, changed = _merge_terms(fields, fill_only, "IS NOT")
         cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = ? FROM _ow_objects t "
                     f"WHERE space_objects.row_id = t.row_id AND ({' OR '.join(changed)})", (now,))
         written = cur.rowcount
@@ -821,6 +805,22 @@ def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: li
 
 def _q(name: str) -> str:
     return f'"{name}"'
+
+
+def _merge_terms(fields: Sequence[str], fill_only: Collection[str], distinct: str) -> tuple[list[str], list[str]]:
+    """SET terms and "row changed" tests of the staged-object merge (``t`` = the staged row): fill-only
+    fields never overwrite a value, the others take the staged value when it has one; ``distinct`` is
+    the dialect's null-safe inequality (``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite)."""
+    sets, changed = [], []
+    for f in fields:
+        q = _q(f)
+        if f in fill_only:
+            sets.append(f"{q} = COALESCE(space_objects.{q}, t.{q})")
+            changed.append(f"(space_objects.{q} IS NULL AND t.{q} IS NOT NULL)")
+        else:
+            sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
+            changed.append(f"(t.{q} IS NOT NULL AND t.{q} {distinct} space_objects.{q})")
+    return sets, changed
 
 
 def _names(columns: Sequence[str]) -> str:

@@ -140,20 +140,10 @@ def compute_residuals(elsets: Sequence[ElementSet]) -> Residuals:
 
 
 def rolling_robust(x: np.ndarray, window: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Centred rolling median and robust sigma (1.4826·MAD, at least ``floor``) of ``x``.
-
-    Uses a strided view so the whole history is one numpy call; edges reuse the nearest full window.
-    """
-    n = x.size
-    if n == 0:
-        return x.copy(), x.copy()
-    w = min(window, n)
-    view = np.lib.stride_tricks.sliding_window_view(x, w)
-    med_v = np.median(view, axis=1)
-    mad_v = np.median(np.abs(view - med_v[:, None]), axis=1) * 1.4826
-    # index the window centred on each sample, clamped at the ends
-    idx = np.clip(np.arange(n) - w // 2, 0, view.shape[0] - 1)
-    return med_v[idx], np.maximum(mad_v[idx], floor)
+    """Centred rolling median and robust sigma (1.4826·MAD, at least ``floor``) of ``x``
+    (:func:`orbitwatch.threats.steps.rolling_location_scale`: one numpy call over the whole history;
+    edges reuse the nearest full window)."""
+    return st.rolling_location_scale(x, window, floor)
 
 
 # --------------------------------------------------------------------------------------------------
