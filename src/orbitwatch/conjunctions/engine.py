@@ -170,15 +170,14 @@ def eval_states(sats: Sequence[Satrec], idx: np.ndarray, t: np.ndarray) -> tuple
 
 @dataclass
 class Refined:
-    """Refined guesses that converged within ``prune_km``; ``index``: each row's guess in the call."""
+    """The guesses that ended within ``prune_km`` with SGP4 states at their TCA; ``index``: each row's
+    guess in the call."""
 
-    ok: np.ndarray
     t: np.ndarray
     r1: np.ndarray
     v1: np.ndarray
     r2: np.ndarray
     v2: np.ndarray
-    code: np.ndarray
     index: np.ndarray
 
 
@@ -197,8 +196,6 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
     n = len(i)
     t = t_guess.astype(np.float64).copy()
     ok = np.ones(n, dtype=bool)
-    code = np.zeros(n, dtype=np.int64)
-    done = np.zeros(n, dtype=bool)
     live = np.arange(n)
     accel = 2.0 * 0.0115
     for it in range(max_iter):
@@ -207,10 +204,7 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
         tl = t[live]
         ra, va, ea = eval_states(sats, i[live], tl)
         rb, vb, eb = eval_states(sats, j[live], tl)
-        bad = (ea != 0) | (eb != 0)
-        if bad.any():
-            ok[live[bad]] = False
-            code[live[bad]] = np.where(ea[bad] != 0, ea[bad], eb[bad])
+        ok[live[(ea != 0) | (eb != 0)]] = False  # a propagation failure ends the guess (flags come from the sweep)
         dr = rb - ra
         dv = vb - va
         g = (dr * dv).sum(axis=1)
@@ -232,7 +226,6 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
         new_t = np.clip(tl + step, lo[live], hi[live])
         conv = np.abs(new_t - tl) < tol_s
         t[live] = new_t
-        done[live[conv]] = True
         live = live[~conv & ok[live]]
     # Final states at the converged times.
     idx = np.flatnonzero(ok)
@@ -249,7 +242,7 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
     with np.errstate(invalid="ignore"):
         near = ok & (np.linalg.norm(r2 - r1, axis=1) <= prune_km)
     keep = np.flatnonzero(near)
-    return Refined(ok[keep], t[keep], r1[keep], v1[keep], r2[keep], v2[keep], code[keep], keep)
+    return Refined(t[keep], r1[keep], v1[keep], r2[keep], v2[keep], keep)
 
 
 # --- executors -----------------------------------------------------------------------------------
@@ -300,9 +293,9 @@ def split_evenly(n: int, parts: int) -> list[tuple[int, int]]:
 def slice_plan(n_samples: int, workers: int, h: float, max_slice_s: float = 2 * 3600.0) -> list[tuple[int, int]]:
     """Sample ranges per slice: at least two per worker for balance, at most ``max_slice_s`` long.
 
-    Two hours: knots are laid an hour at a time anyway (:data:`SUB_SLICE_S`), and short slices keep the
-    last worker's tail short (a week is 84 slices; with six-hour slices the two workers of the project
-    machine finished up to 3.6 s apart)."""
+    Two hours: short slices keep the last worker's tail short (a week is 84 slices; with six-hour slices
+    the two workers of the project machine finished up to 3.6 s apart), and the sweep reads its knots an
+    hour at a time (:data:`SUB_SLICE_S`) whatever the slice's length."""
     per = max(1, int(max_slice_s // h))
     parts = max(2 * workers, math.ceil(n_samples / per))
     return split_evenly(n_samples, parts)

@@ -308,7 +308,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     lap("refine")
     if parts:
         ref = engine.Refined(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                               ("ok", "t", "r1", "v1", "r2", "v2", "code")),
+                               ("t", "r1", "v1", "r2", "v2")),
                              np.concatenate([p.index + x for p, (x, _) in zip(parts, chunks, strict=True)]))
     else:
         ref = None
@@ -434,7 +434,7 @@ def _guesses(em, t_start: float, h: float):
 
 def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
               volume: str, reach: float, axes, first_fail, codes) -> list[Conjunction]:
-    ok = ref.ok & (ref.t >= t_start) & (ref.t <= t_end)
+    ok = (ref.t >= t_start) & (ref.t <= t_end)
     # A guess that ends on a bound of its search window (not the screening window's) is no closest
     # approach: the range still falls beyond it, and the minimum there, if it matters, has its own
     # candidate rows and guess. Kept, such points are harmless for a sphere (the range at the bound
@@ -447,7 +447,7 @@ def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool,
     # Every volume lies inside the sphere of radius ``reach``, and a straight track that enters it comes
     # within ``reach``: rows beyond it (most refined guesses) are dropped before the frame work.
     rows = np.flatnonzero(ok & (miss_all <= reach))
-    ref = type(ref)(*(getattr(ref, f)[rows] for f in ("ok", "t", "r1", "v1", "r2", "v2", "code", "index")))
+    ref = type(ref)(*(getattr(ref, f)[rows] for f in ("t", "r1", "v1", "r2", "v2", "index")))
     gi, gj, gcol = gi[rows], gj[rows], gcol[rows]
     miss = miss_all[rows]
     dv = ref.v2 - ref.v1
