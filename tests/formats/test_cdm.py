@@ -209,3 +209,10 @@ def test_equality_is_by_content():
     assert a == b and isinstance(a, Cdm)
     b.relative["MISS_DISTANCE"] = 101.0
     assert a != b
+
+
+def test_unknown_xml_encoding_is_a_located_validation_error():
+    """expat raises LookupError for an encoding it cannot look up (the OMM fuzzer found it)."""
+    with pytest.raises(ValidationError, match="encoding") as err:
+        parse_cdm_xml(b'<?xml version="1.0" encoding="TF-8"?><cdm/>', file="bad.xml")
+    assert err.value.file == "bad.xml"

@@ -489,3 +489,11 @@ def test_fast_csv_rows_equal_the_general_reader_on_mutations(data):
         lines[k] = ",".join(cells)
     mutated = "\r\n".join(lines)
     assert list(read_omm_csv(mutated, file="m")) == _general_csv(mutated, file="m")
+
+
+def test_unknown_xml_encoding_is_a_located_validation_error():
+    """Found by the fuzzer: expat raises LookupError for an encoding it cannot look up."""
+    data = b'<?xml version="1.0" encoding="TF-8"?><ndm><omm/></ndm>'
+    out = list(read_omm_xml(data, file="bad.xml"))
+    assert len(out) == 1 and isinstance(out[0], RecordError)
+    assert out[0].file == "bad.xml" and "encoding" in out[0].reason

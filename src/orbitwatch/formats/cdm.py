@@ -494,6 +494,9 @@ def parse_cdm_xml(text: str | bytes, *, file: str | None = None) -> Cdm:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
         raise ValidationError(f"not well-formed XML: {exc}", file=file, line=exc.position[0]) from None
+    except LookupError as exc:  # an encoding in the XML declaration that Python does not know
+        raise ValidationError(f"XML declares an encoding Python cannot read ({exc}); use UTF-8", file=file,
+                              line=1) from None
     if _local(root.tag) != "cdm":
         raise ValidationError(f"root element is <{_local(root.tag)}>, expected <cdm>", file=file)
     b = _Builder(file)

@@ -397,6 +397,9 @@ def parse_xml_tree(data: bytes, *, file: str | None = None) -> tuple[_Node | Non
         return None, exc
     except RecursionError:
         return None, ValidationError("XML nesting is too deep", file=file)
+    except LookupError as exc:  # an encoding in the XML declaration that Python does not know
+        return None, ValidationError(f"XML declares an encoding Python cannot read ({exc}); use UTF-8",
+                                     file=file, line=1)
     return (root[0] if root else None), None
 
 
