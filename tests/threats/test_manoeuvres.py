@@ -187,3 +187,15 @@ def test_rolling_robust_ignores_outliers():
 def test_too_short_history_is_empty(dp):
     sets = _tles(dp / "tle" / "Sentinel-6A.tle.gz")[:3]
     assert detect_manoeuvres(sets) == []
+
+
+def test_ramp_of_a_step_sharing_its_boundary_is_dated_from_the_data_after_it(dp):
+    """Jason-2 2018-04-06 (operator 00:59 UTC): a 14 m jump between the sets of 04-06 02:46 and 04-07 is
+    found as a step and a 1.3 m remainder at the same boundary. The remainder once bounded the first
+    step's ramp fit at that boundary, leaving it no set after the jump, and the manoeuvre was dated
+    2018-03-31, five days early. Each step's fit now ends only at the next step with a later boundary."""
+    sets = _tles(dp / "tle" / "Jason-2.tle.gz")
+    dets = [d for d in detect_manoeuvres(sets) if _at("2018-03-28") <= d.epoch_ts <= _at("2018-04-09")]
+    assert dets, "the 2018-04-06 jump is detected"
+    interval = float(np.median(np.diff(compute_residuals(sets).t)))
+    assert min(abs(d.epoch_ts - _at("2018-04-06T00:59")) for d in dets) <= interval, [d.epoch for d in dets]

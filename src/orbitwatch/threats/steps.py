@@ -229,9 +229,9 @@ def _date_ramps(t, data, residual, steps, scales, slope_window) -> None:
     slope = np.column_stack([local_slope(t, residual[:, ch], slope_window) for ch in range(c)])
     reach = Scale(max(sc.w for sc in scales), max(sc.g for sc in scales))
     steps.sort(key=lambda st: st.boundary)
-    for i, stp in enumerate(steps):
-        lo = steps[i - 1].settled if i > 0 else 0
-        hi = steps[i + 1].boundary if i + 1 < len(steps) else n
+    for stp in steps:
+        lo = max((o.settled for o in steps if o.boundary < stp.boundary), default=0)
+        hi = min((o.boundary for o in steps if o.boundary > stp.boundary), default=n)
         stp.ramp_start, stp.ramp_end = _fit_ramp(t, data, slope, stp.boundary, stp.scale, stp.delta, reach,
                                                  bounds=(lo, hi))
 
