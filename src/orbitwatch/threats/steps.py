@@ -224,7 +224,9 @@ def find_steps(t: np.ndarray, series: np.ndarray, *, scales: Sequence[Scale], fl
 
 def _date_ramps(t, data, residual, steps, scales, slope_window) -> None:
     """Fit each step's absorption ramp (:func:`_fit_ramp`) from the data between its neighbours only -
-    a window reaching the next burn dated Sentinel-3A's 2021-11-30 burn three days early."""
+    a window reaching the next burn dated Sentinel-3A's 2021-11-30 burn three days early. Neighbours
+    are steps at other boundaries: a remainder found at the same boundary would end the fit before the
+    first set after the jump (Jason-2 2018-04-06 was dated five days early)."""
     n, c = data.shape
     slope = np.column_stack([local_slope(t, residual[:, ch], slope_window) for ch in range(c)])
     reach = Scale(max(sc.w for sc in scales), max(sc.g for sc in scales))
