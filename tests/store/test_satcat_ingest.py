@@ -10,6 +10,11 @@ a designator and name only where none is stored, and give the regime of their ne
 from __future__ import annotations
 
 import gzip
+import json
+import os
+import subprocess
+import sys
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +22,7 @@ from sqlalchemy import select
 from orbitwatch.formats.records import OWNER_CODE_TO_TRIGRAPH, SatcatRecord, regime_of
 from orbitwatch.formats.satcat import read_satcat_csv
 from orbitwatch.formats.tle import read_tle
+from orbitwatch.markings import Marking
 from orbitwatch.store import ingest_paths, open_engine
 from orbitwatch.store.ingest import SATCAT_FIELDS
 from orbitwatch.store.schema import space_objects
@@ -161,3 +167,169 @@ def test_messy_satcat_partial_batch_and_strict(engine, tmp_path, shared_data):
     assert got[5]["owner"] == "FR" and got[5]["regime"] == "LEO" and got[5]["period_min"] == 96.5
     assert got[28884]["regime"] == "GEO" and got[28884]["owner_nation"] == "GBR"
     assert got[7]["regime"] == "HEO" and got[2]["regime"] is None and got[2]["period_min"] is None
+
+
+# ------------------------------------------------------------------ read in another process, merged here
+# The command line reads SATCAT files in a forked process while it writes the files before them; on
+# SQLite that process also stages the object rows in a scratch SQLite file which the ingest attaches and
+# merges by SQL. The records, errors and stored rows must be those of the plain path.
+
+def _staged_reader(tmp_path, *, stage: bool):
+    """``ingest_paths(prefetched=...)`` as the command line's child process would answer, in process."""
+    from orbitwatch.formats.detect import read_path
+    from orbitwatch.formats.satcat import SatcatTable, StagedObjects, stage_object_rows
+
+    answered: list = []
+
+    def prefetched(path):
+        got = read_path(path, satcat_table=True, tle_table=True)
+        if not isinstance(got.table, SatcatTable):
+            answered.append(None)
+            return None
+        if stage:
+            got.table = stage_object_rows(got.table, str(tmp_path / f"staged-{uuid.uuid4().hex}.sqlite"))
+            assert isinstance(got.table, StagedObjects)
+        answered.append(got)
+        return got
+
+    return prefetched, answered
+
+
+@pytest.mark.parametrize("stage", [True, False], ids=["staged", "table"])
+def test_satcat_read_elsewhere_is_stored_as_read_here(engine, shared_data, tmp_path, stage):
+    cat, sat = shared_data / CAT, shared_data / SATCAT
+    prefetched, answered = _staged_reader(tmp_path, stage=stage)
+    first = ingest_paths(engine, [cat, sat], source="space-track", prefetched=prefetched)
+    assert answered[0] is None and answered[1] is not None  # the TLE file was read by the ingest
+    expected: dict = {}
+    _from_elsets(expected, _elsets(cat))
+    records = _satcat_records(sat)
+    _describe(expected, records)
+    assert (first.accepted, first.rejected) == (26140 + 62652, 0)
+    assert _stored(engine) == expected
+    before = _updated_at(engine)
+    again = ingest_paths(engine, [sat], source="space-track", prefetched=_staged_reader(tmp_path, stage=stage)[0])
+    assert (again.accepted, again.objects_updated) == (62652, 0)
+    assert _updated_at(engine) == before
+    # Into an empty group (first descriptions: plain inserts) and then a catalogue over it.
+    other = ingest_paths(engine, [sat, cat], source="celestrak", nation="USA",
+                         marking=Marking.parse("UNCLASSIFIED//REL TO USA, GBR"),
+                         prefetched=_staged_reader(tmp_path, stage=stage)[0])
+    assert other.rejected == 0
+    mine: dict = {}
+    _describe(mine, records)
+    _from_elsets(mine, _elsets(cat))
+    with engine.connect() as c:
+        so = space_objects
+        got = c.execute(select(so.c.norad_id, *(so.c[f] for f in SATCAT_FIELDS))
+                        .where(so.c.n_sources == 1, so.c.nation == "USA")).all()
+    assert {r[0]: dict(zip(SATCAT_FIELDS, r[1:], strict=True)) for r in got} == mine
+
+
+@pytest.mark.parametrize("stage", [True, False], ids=["staged", "table"])
+def test_messy_satcat_read_elsewhere(engine, tmp_path, stage):
+    path = tmp_path / "messy.csv"
+    path.write_bytes(MESSY.encode())
+    strict = ingest_paths(engine, [path], source="s", strict=True, prefetched=_staged_reader(tmp_path, stage=stage)[0])
+    assert (strict.accepted, strict.rejected) == (0, 3)
+    assert _stored(engine) == {}
+    report = ingest_paths(engine, [path], source="s", prefetched=_staged_reader(tmp_path, stage=stage)[0])
+    items = list(read_satcat_csv(MESSY, file=str(path)))
+    records = [r for r in items if isinstance(r, SatcatRecord)]
+    assert [e.as_dict() for e in report.errors] == [r.as_dict() for r in items if not isinstance(r, SatcatRecord)]
+    assert (report.accepted, report.rejected) == (6, 3)
+    expected: dict = {}
+    _describe(expected, records)
+    assert _stored(engine) == expected
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from orbitwatch.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_command_line_reads_satcat_in_a_second_process(db_url, shared_data, tmp_path):
+    """``orbitwatch ingest CATALOG SATCAT``: the SATCAT is read by a forked process (and staged, on SQLite);
+    the store ends as the plain path leaves it, and the scratch files are gone."""
+    cat, sat = shared_data / CAT, shared_data / SATCAT
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    run = _cli("ingest", str(cat), str(sat), "--source", "space-track", "--json", "--db", db_url, env=env)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"accepted": 26140 + 62652, "duplicates": 0, "rejected": 0, "errors": []}
+    assert list(scratch.iterdir()) == []
+    expected: dict = {}
+    _from_elsets(expected, _elsets(cat))
+    _describe(expected, _satcat_records(sat))
+    engine = open_engine(db_url)
+    try:
+        assert _stored(engine) == expected
+    finally:
+        engine.dispose()
+
+
+def test_command_line_located_errors_with_a_second_process(sqlite_url, tmp_path):
+    path = tmp_path / "messy.csv"
+    path.write_bytes(MESSY.encode())
+    run = _cli("ingest", str(path), "--source", "s", "--json", "--db", sqlite_url)
+    assert run.returncode == 1
+    items = list(read_satcat_csv(MESSY, file=str(path)))
+    assert json.loads(run.stdout)["errors"] == [r.as_dict() for r in items if not isinstance(r, SatcatRecord)]
+    assert json.loads(run.stdout)["accepted"] == 6
+
+
+def test_prefetch_that_dies_leaves_the_files_to_the_ingest(tmp_path):
+    """A child that sends nothing (it crashed): every file is read by the ingest itself."""
+    from orbitwatch.cli.catalog_cmds import _Prefetch
+
+    rfd, wfd = os.pipe()
+    os.close(wfd)
+    pid = os.posix_spawn("/bin/true", ["true"], os.environ)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    pre = _Prefetch(pid, rfd, str(scratch))
+    assert pre.get(tmp_path / "a.csv") is None and pre.get(tmp_path / "b.csv") is None
+    pre.close()
+    assert not scratch.exists()
+
+
+def test_prefetch_child_reads_and_stages(shared_data, tmp_path, monkeypatch):
+    """The forked reader itself: a TLE file is left to the ingest, a SATCAT file comes back staged (SQLite)
+    or as its table (PostgreSQL), with the records and errors of a read here."""
+    from orbitwatch.cli.catalog_cmds import _Prefetch
+    from orbitwatch.formats.satcat import SatcatTable, StagedObjects, read_satcat_table
+    from orbitwatch.store.engine import wait_for_checkpoints
+
+    wait_for_checkpoints()  # no other thread in this process when it forks
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    cat, sat = shared_data / CAT, shared_data / SATCAT
+    messy = tmp_path / "messy.csv"
+    messy.write_bytes(MESSY.encode())
+    ref, ref_errors = read_satcat_table(MESSY, file=str(messy))
+    for stage in (True, False):
+        pre = _Prefetch.start([cat, sat, messy], "auto", stage=stage)
+        assert pre is not None
+        try:
+            assert pre.get(cat) is None
+            got = pre.get(sat)
+            assert got.format == "satcat-celestrak" and got.errors == [] and len(got.table) == 62652
+            odd = pre.get(messy)
+            assert [e.as_dict() for e in odd.errors] == [e.as_dict() for e in ref_errors]
+            if stage:
+                assert isinstance(got.table, StagedObjects) and len(set(got.table.norad_ids)) == 62652
+                assert odd.table.rows() == [(n, *r) for n, *r in _rows_of(ref, odd.table.fields)]
+            else:
+                assert isinstance(got.table, SatcatTable) and got.table.columns == read_satcat_table(
+                    _text(sat), file=str(sat))[0].columns
+        finally:
+            pre.close()
+        assert list(tmp_path.iterdir()) == [messy]
+
+
+def _rows_of(t, fields):
+    from orbitwatch.formats.satcat import satcat_object_rows
+
+    got_fields, rows = satcat_object_rows(t)
+    assert got_fields == fields
+    return rows

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -36,11 +37,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(catalog_app, name="catalog")
 
 
-def _engine(db: str | None):
+def _url(db: str | None) -> str:
+    if db:  # what database_url() returns for it; orbitwatch.settings imports pydantic-settings (~0.07 s)
+        return db
     from orbitwatch.settings import database_url
+
+    return database_url(db)
+
+
+def _engine(db: str | None):
     from orbitwatch.store import open_engine
 
-    return open_engine(database_url(db))
+    return open_engine(_url(db))
 
 
 def ingest(
@@ -60,7 +68,6 @@ def ingest(
 ) -> None:
     """Ingest element sets and catalogue records (transactional, idempotent, per-record errors)."""
     from orbitwatch.markings import Marking
-    from orbitwatch.store import ingest_paths
 
     try:
         mark = Marking.parse(marking)
@@ -73,11 +80,21 @@ def ingest(
     if missing:
         err_console.print(f"[bold red]error:[/] no such file: {', '.join(missing)}")
         raise typer.Exit(2)
-    engine = _engine(db)
-    with _progress(enabled=not json_out and err_console.is_terminal) as on_progress:
-        report = ingest_paths(engine, paths, fmt=format.value, source=source,
-                              nation=nation.upper() if nation else None, marking=mark, strict=strict,
-                              user="cli", progress=on_progress)
+    url = _url(db)
+    # Before the store is imported: the child reads while this process imports and writes.
+    prefetch = _Prefetch.start(paths, format.value, stage=url.startswith("sqlite"))
+    try:
+        from orbitwatch.store import ingest_paths, open_engine
+
+        engine = open_engine(url)
+        with _progress(enabled=not json_out and err_console.is_terminal) as on_progress:
+            report = ingest_paths(engine, paths, fmt=format.value, source=source,
+                                  nation=nation.upper() if nation else None, marking=mark, strict=strict,
+                                  user="cli", progress=on_progress,
+                                  prefetched=prefetch.get if prefetch is not None else None)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
     if json_out:
         emit_json({"accepted": report.accepted, "duplicates": report.duplicates,
                    "rejected": report.rejected, "errors": [e.as_dict() for e in report.errors]})
@@ -91,6 +108,111 @@ def ingest(
             err_console.print(f"  … and {len(report.errors) - 200} more (use --json for all)")
     if report.rejected:
         raise typer.Exit(1)
+
+
+class _Prefetch:
+    """The command's SATCAT files read in a second process (forked before this one imports the store)
+    while this one imports the store, creates the schema and writes the files before them: the machine
+    has two cores, and a SATCAT file is a third of a catalogue-plus-SATCAT ingest's work.
+
+    For a SQLite store the child also writes the file's object rows to a scratch SQLite file
+    (:func:`~orbitwatch.formats.satcat.stage_object_rows`) that the ingest attaches and merges by SQL;
+    for PostgreSQL it sends the read table. Either way the ingest itself - one transaction per file,
+    in order, with the same records and located errors - is unchanged: the child only reads, and
+    anything it cannot do (another format, an unreadable file, a failure, a crash) leaves that file and
+    the ones after it to be read here as without it.
+    """
+
+    def __init__(self, pid: int, rfd: int, scratch: str) -> None:
+        import pickle
+
+        self.pid = pid
+        self.scratch = scratch
+        self._pipe = os.fdopen(rfd, "rb")
+        self._load = pickle.load
+        self._live = True
+
+    @classmethod
+    def start(cls, paths: Sequence[Path], fmt: str, *, stage: bool) -> _Prefetch | None:
+        import tempfile
+        import threading
+
+        # fork() copies only the calling thread: with others running (none in the command line at this
+        # point) the child could inherit a lock held for ever.
+        if not hasattr(os, "fork") or threading.active_count() > 1 or fmt not in ("auto", "satcat"):
+            return None
+        # What both processes need (the readers, numpy) imported once, before the fork; the store's
+        # own imports (SQLAlchemy) are the parent's to do while the child reads.
+        import orbitwatch.formats.detect
+        import orbitwatch.formats.satcat
+        import orbitwatch.formats.tle_fast  # noqa: F401
+
+        scratch = tempfile.mkdtemp(prefix="orbitwatch-ingest-")
+        rfd, wfd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(rfd)
+            _prefetch_child(list(paths), fmt, scratch if stage else None, wfd)
+        os.close(wfd)
+        return cls(pid, rfd, scratch)
+
+    def get(self, path: str | Path):
+        """The next path's read result from the child, or None (read it here)."""
+        if not self._live:
+            return None
+        try:
+            name, result = self._load(self._pipe)
+        except Exception:  # noqa: BLE001 - the child died or the stream is bad: read the rest here
+            self._live = False
+            return None
+        if name != str(path):  # out of step (cannot happen while paths come in order): read the rest here
+            self._live = False
+            return None
+        return result
+
+    def close(self) -> None:
+        import shutil
+        import signal
+
+        self._pipe.close()
+        done, _ = os.waitpid(self.pid, os.WNOHANG)
+        if done == 0:  # still reading something the ingest no longer needs (it stopped early)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) -> NoReturn:
+    """Body of the prefetch process: one ``(path, result or None)`` message per path, in order."""
+    import signal
+
+    status = 0
+    try:
+        import pickle
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, whatever it is doing
+        from orbitwatch.formats.detect import read_path
+        from orbitwatch.formats.satcat import SatcatTable, stage_object_rows
+
+        with os.fdopen(wfd, "wb") as out:
+            for i, path in enumerate(paths):
+                result = None
+                try:
+                    got = read_path(path, fmt, tle_table=True, satcat_table=True)
+                    if isinstance(got.table, SatcatTable) and not got.records:
+                        if scratch is not None:
+                            got.table = stage_object_rows(got.table, os.path.join(scratch, f"{i}.sqlite"))
+                        result = got
+                except Exception:  # noqa: BLE001 - the ingest reads this file itself and reports what is wrong
+                    result = None
+                pickle.dump((str(path), result), out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.flush()
+    except BaseException:  # noqa: BLE001 - the parent reads whatever is left itself
+        status = 1
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
 
 @contextmanager

@@ -39,10 +39,11 @@ from typing import Any
 
 from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.omm import iter_csv_rows, iter_json_objects
-from orbitwatch.formats.records import SatcatRecord
+from orbitwatch.formats.records import SatcatRecord, owner_trigraph
 
-__all__ = ["CELESTRAK_SATCAT_COLUMNS", "SATCAT_ATTRS", "SatcatTable", "satcat_layout", "satcat_from_fields",
-           "read_satcat_csv", "read_satcat_table", "read_satcat_json", "normalise_object_type", "format_satcat_csv"]
+__all__ = ["CELESTRAK_SATCAT_COLUMNS", "OBJECT_FIELDS", "SATCAT_ATTRS", "SatcatTable", "StagedObjects", "satcat_layout",
+           "satcat_from_fields", "read_satcat_csv", "read_satcat_table", "read_satcat_json", "normalise_object_type",
+           "format_satcat_csv", "satcat_object_rows", "stage_object_rows"]
 
 #: CelesTrak SATCAT CSV columns, in CelesTrak's order.
 CELESTRAK_SATCAT_COLUMNS: tuple[str, ...] = (
@@ -611,3 +612,131 @@ def format_satcat_csv(records: SatcatRecord | Iterable[SatcatRecord]) -> str:
         }
         w.writerow([_cell(row.get(c)) for c in CELESTRAK_SATCAT_COLUMNS])
     return buf.getvalue()
+
+
+# ------------------------------------------------------------------------- object descriptions (bulk)
+#: The descriptive fields of a stored object row (``store.schema.space_objects``): what SATCAT files
+#: carry; element sets give the first two and ``regime``.
+OBJECT_FIELDS = (
+    "object_id", "name", "object_type", "owner", "owner_nation", "launch_date", "launch_site",
+    "decay_date", "period_min", "inclination", "apogee_km", "perigee_km", "regime", "rcs_m2", "rcs_size",
+    "mass_kg", "hbr_m", "ops_status",
+)
+_OBJECT_REALS = frozenset(("period_min", "inclination", "apogee_km", "perigee_km", "rcs_m2", "mass_kg", "hbr_m"))
+_EARTH_RADIUS_KM = 6378.135
+
+
+def satcat_object_rows(t: SatcatTable) -> tuple[list[str], list[tuple]]:
+    """The object descriptions a SATCAT table gives: the fields (of :data:`OBJECT_FIELDS`) its layout
+    carries - a field it lacks changes nothing (a new row has it NULL, a merge keeps the stored value),
+    so it is left out - and one row ``(norad_id, *fields)`` per object, in catalogue-number order; of
+    an object described twice in the file, the last description. Column by column: no per-row objects.
+    """
+    import numpy as np
+
+    norad = t.norad_id
+    n = len(norad)
+    ids = np.asarray(norad, dtype=np.int64)
+    order = None
+    if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        last = dict(zip(norad, range(n), strict=True))  # the last description of an object in a file wins
+        order = [last[k] for k in sorted(last)]
+    owners = t.column("owner")
+    trigraphs = {o: owner_trigraph(o) for o in set(owners)}
+    values = {f: t.columns.get(f) for f in OBJECT_FIELDS}
+    values.update(name=t.columns.get("object_name"), owner_nation=[trigraphs[o] for o in owners],
+                  regime=_satcat_regimes(t))
+    fields = [f for f in OBJECT_FIELDS if values[f] is not None] or ["object_id"]
+    cols = [values[f] if values[f] is not None else [None] * n for f in fields]
+    if order is not None:
+        norad = [norad[k] for k in order]
+        cols = [[c[k] for k in order] for c in cols]
+    return fields, list(zip(norad, *cols, strict=True))
+
+
+def _satcat_regimes(t: SatcatTable) -> list | None:
+    """:func:`~orbitwatch.formats.records.regime_of` of the orbit a SATCAT row gives (period, apogee and
+    perigee): None without a positive period; eccentricity 0 unless apogee (positive) and perigee
+    (non-zero) are both given."""
+    import numpy as np
+
+    from orbitwatch.formats.tle_fast import regimes
+
+    period = t.columns.get("period_min")
+    if period is None:
+        return None
+    p = np.array(period, dtype=np.float64)  # None -> NaN
+    has = p > 0.0
+    if not has.any():
+        return None
+    apo, peri = t.columns.get("apogee_km"), t.columns.get("perigee_km")
+    ecc = np.zeros(len(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if apo is not None and peri is not None:
+            a = np.array(apo, dtype=np.float64)
+            q = np.array(peri, dtype=np.float64)
+            use = has & (a > 0.0) & (q != 0.0) & ~np.isnan(q)
+            ra, rp = a[use] + _EARTH_RADIUS_KM, q[use] + _EARTH_RADIUS_KM
+            ecc[use] = (ra - rp) / (ra + rp)
+        names = regimes(1440.0 / p, ecc)
+    names[~has] = None
+    return names.tolist()
+
+
+@dataclass
+class StagedObjects:
+    """A SATCAT file's object descriptions (:func:`satcat_object_rows`) written to a scratch SQLite file
+    by :func:`stage_object_rows` - in another process, while the store is busy with earlier work - for a
+    SQLite store to merge by SQL (``ATTACH``) without the rows passing through Python again.
+
+    ``records``: how many records the file had (objects described twice count twice, as when read).
+    ``path`` and its table ``objects`` are the loader's to delete once merged.
+    """
+
+    path: str
+    fields: list[str]
+    norad_ids: list[int]
+    records: int
+    source_format: str
+    file: str | None = None
+
+    def __len__(self) -> int:
+        return self.records
+
+    def rows(self) -> list[tuple]:
+        """The staged rows ``(norad_id, *fields)`` (a store that cannot attach the file)."""
+        import sqlite3
+
+        con = sqlite3.connect(self.path)
+        try:
+            names = ", ".join(f'"{f}"' for f in ("norad_id", *self.fields))
+            return con.execute(f"SELECT {names} FROM objects ORDER BY norad_id").fetchall()
+        finally:
+            con.close()
+
+
+def _null(_value: None) -> None:
+    return None
+
+
+def stage_object_rows(t: SatcatTable, path: str) -> StagedObjects:
+    """Write the object rows of ``t`` to a new SQLite file at ``path`` (table ``objects``, catalogue
+    number as key). Scratch data: no journal, no syncs - a crash loses only the scratch file, never
+    the store, which reads it inside its own transaction."""
+    import sqlite3
+
+    fields, rows = satcat_object_rows(t)
+    # Binding None otherwise costs the sqlite3 module two exceptions per NULL (see store.engine).
+    sqlite3.register_adapter(type(None), _null)
+    ddl = ", ".join(f'"{f}" {"REAL" if f in _OBJECT_REALS else "TEXT"}' for f in fields)
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=OFF")
+        con.execute("PRAGMA synchronous=OFF")
+        con.execute("BEGIN")
+        con.execute(f"CREATE TABLE objects (norad_id INTEGER PRIMARY KEY, {ddl})")
+        con.executemany(f"INSERT INTO objects VALUES ({', '.join('?' * (len(fields) + 1))})", rows)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return StagedObjects(path, fields, [r[0] for r in rows], len(t), t.source_format, t.file)

@@ -36,7 +36,7 @@ from orbitwatch.errors import RecordError, ValidationError
 from orbitwatch.formats.records import ElementSet
 from orbitwatch.formats.tle import _ALPHA5_VALUE, _LINE1_START, _LINE2_START, parse_tle
 
-__all__ = ["COLUMNS", "ElsetTable", "TleReader", "read_tle_columns", "read_tle_fast", "read_tle_table"]
+__all__ = ["COLUMNS", "ElsetTable", "TleReader", "read_tle_columns", "read_tle_fast", "read_tle_table", "regimes"]
 
 _UNIX0 = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_DAY = 86_400_000_000
@@ -746,3 +746,14 @@ class TleReader:
         self.errors[:] = [e for _, e in errors]
         order = np.argsort(np.concatenate([good, np.asarray(scalar_idx, dtype=np.int64)]), kind="stable")
         return (ElsetTable.from_elsets(scalar_sets) if scalar_sets else ElsetTable.empty()), order
+
+
+_REGIME_NAMES = np.array(["LEO", "MEO", "GEO", "HEO"], dtype=object)
+
+
+def regimes(mean_motion: np.ndarray, ecc: np.ndarray) -> np.ndarray:
+    """:func:`~orbitwatch.formats.records.regime_of` over arrays (same branches, in the same order)."""
+    n, e = mean_motion, ecc
+    code = np.where(e >= 0.25, 3, np.where(n >= 11.25, 0, np.where((n >= 0.9) & (n <= 1.1) & (e < 0.01), 2,
+                                                                    np.where(n > 1.1, 1, np.where(e >= 0.01, 3, 2)))))
+    return _REGIME_NAMES[code]

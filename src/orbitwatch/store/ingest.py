@@ -39,11 +39,18 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from orbitwatch.errors import RecordError, ValidationError
-from orbitwatch.formats.detect import read_bytes, read_path
+from orbitwatch.formats.detect import ReadResult, read_bytes, read_path
 from orbitwatch.formats.omm import csv_header  # noqa: F401 - detection needs it: imported once, not per file
-from orbitwatch.formats.records import ElementSet, SatcatRecord, owner_trigraph
-from orbitwatch.formats.satcat import SatcatTable, satcat_layout  # noqa: F401 - (idem)
+from orbitwatch.formats.records import ElementSet, SatcatRecord
+from orbitwatch.formats.satcat import (
+    OBJECT_FIELDS,
+    SatcatTable,
+    StagedObjects,
+    satcat_layout,  # noqa: F401 - (idem)
+    satcat_object_rows,
+)
 from orbitwatch.formats.tle_fast import ElsetTable, TleReader
+from orbitwatch.formats.tle_fast import regimes as _regimes
 from orbitwatch.markings import (
     DATA_MODES,
     DEFAULT_SCHEME,
@@ -70,11 +77,7 @@ ELSET_COLUMNS = (
 
 #: The descriptive fields of an object row (what SATCAT files carry; element sets give the first two and
 #: ``regime``).
-SATCAT_FIELDS = (
-    "object_id", "name", "object_type", "owner", "owner_nation", "launch_date", "launch_site",
-    "decay_date", "period_min", "inclination", "apogee_km", "perigee_km", "regime", "rcs_m2", "rcs_size",
-    "mass_kg", "hbr_m", "ops_status",
-)
+SATCAT_FIELDS = OBJECT_FIELDS
 _MARKING_KEYS = ("marking", "class_rank", "rel_mask", "data_mode", "tlp", "orgs")
 _CHUNK = 20_000  # rows per executemany call / progress report
 
@@ -120,17 +123,23 @@ BatchHook = Callable[[Connection, dict], None]
 def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "auto", source: str = "unknown",
                  nation: str | None = None, marking: Marking | None = None, strict: bool = False,
                  user: str | None = None, on_batch: BatchHook | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 prefetched: Callable[[str | Path], ReadResult | None] | None = None) -> IngestReport:
     """Ingest files (any format :func:`orbitwatch.formats.read_path` reads), one transaction each.
 
     ``on_batch(conn, batch)`` runs inside each file's transaction (the audit log uses it so that the
-    record of an ingest commits or rolls back with the ingest itself).
+    record of an ingest commits or rolls back with the ingest itself). ``prefetched(path)``, called once
+    per path in order, may return the file already read elsewhere (the command line reads SATCAT files
+    in a second process): what :func:`read_path` would return, or, for a SATCAT file, a result whose
+    ``table`` is a :class:`~orbitwatch.formats.satcat.StagedObjects`; None to read it here.
     """
     report = IngestReport()
     for path in paths:
         t0 = time.perf_counter()
         try:
-            result = read_path(path, fmt=fmt, tle_table=True, satcat_table=True)
+            result = prefetched(path) if prefetched is not None else None
+            if result is None:
+                result = read_path(path, fmt=fmt, tle_table=True, satcat_table=True)
         except ValidationError as exc:
             err = RecordError(exc.file or str(path), exc.line, exc.field, exc.reason)
             report.add(IngestReport(rejected=1, errors=[err], files=[str(path)]))
@@ -190,7 +199,7 @@ def _read_all(reader: TleReader) -> ElsetTable:
     return ElsetTable.concat([table, rest]).take(order) if len(rest) else table
 
 
-def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
+def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | StagedObjects | None,
             records: Sequence[ElementSet | SatcatRecord],
             errors: Sequence[RecordError], *, file: str | None, fmt: str | None, source: str,
             nation: str | None, marking: Marking | None, strict: bool, user: str | None,
@@ -201,8 +210,11 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
         marking.check_originator(nation)
     stages: dict[str, float] = {}
     satcat: SatcatTable | None = None
+    staged: StagedObjects | None = None
     if isinstance(table, SatcatTable):
         satcat, table = table, None
+    elif isinstance(table, StagedObjects):
+        staged, table = table, None
     reader = table if isinstance(table, TleReader) else None
     if reader is not None and (strict or records):
         # Whole file first: strict mode must see every error before writing anything.
@@ -230,7 +242,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
         t = time.perf_counter()
         cols = _elset_columns(table, mv["marking"]) if isinstance(table, ElsetTable) else None
         stages["rows"] = time.perf_counter() - t
-        with engine.connect() as conn, deferred_checkpoint(engine, conn), conn.begin():
+        with engine.connect() as conn, _attached(conn, staged), deferred_checkpoint(engine, conn), conn.begin():
             t = time.perf_counter()
             batch_id = conn.execute(insert(ingest_batches).values(
                 file=file, format=fmt, source=source, nation=nation, user=user, started_at=now,
@@ -260,6 +272,9 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
                 report.accepted += len(satcat)
                 report.objects_updated += _objects_from_satcat(conn, satcat, marking, source, nation, now,
                                                                touched)
+            if staged is not None and len(staged):
+                report.accepted += len(staged)
+                report.objects_updated += _objects_from_staged(conn, staged, marking, source, nation, now, touched)
             stages["objects"] = time.perf_counter() - t
             t = time.perf_counter()
             _refresh_views_after_write(conn, touched, marking, nation)
@@ -275,6 +290,21 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | None,
         stages["commit"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@contextmanager
+def _attached(conn: Connection, staged: StagedObjects | None):
+    """A staged SATCAT file attached (read-only use) to a SQLite connection as ``ow_staged`` around the
+    transaction: SQLite attaches and detaches only outside one."""
+    if staged is None or conn.dialect.name != "sqlite" or not staged.norad_ids:
+        yield
+        return
+    raw = conn.connection.driver_connection
+    raw.execute("ATTACH DATABASE ? AS ow_staged", (staged.path,))
+    try:
+        yield
+    finally:
+        raw.execute("DETACH DATABASE ow_staged")
 
 
 _STOP = object()
@@ -385,17 +415,6 @@ def _digests(t: ElsetTable, epoch_ts: np.ndarray, marking_text: str) -> list[byt
     step = layout.itemsize
     b2 = hashlib.blake2b
     return [b2(data[i:i + size], digest_size=16).digest() for i in range(0, len(data), step)]
-
-
-_REGIME_NAMES = np.array(["LEO", "MEO", "GEO", "HEO"], dtype=object)
-
-
-def _regimes(mean_motion: np.ndarray, ecc: np.ndarray) -> np.ndarray:
-    """:func:`regime_of` over arrays (same branches, in the same order)."""
-    n, e = mean_motion, ecc
-    code = np.where(e >= 0.25, 3, np.where(n >= 11.25, 0, np.where((n >= 0.9) & (n <= 1.1) & (e < 0.01), 2,
-                                                                    np.where(n > 1.1, 1, np.where(e >= 0.01, 3, 2)))))
-    return _REGIME_NAMES[code]
 
 
 def _elset_columns(t: ElsetTable, marking_text: str, *, sort: bool = True) -> dict[str, list]:
@@ -643,52 +662,20 @@ def _objects_from_new_rows(conn: Connection, batch: tuple[int, int], marking: Ma
 def _objects_from_satcat(conn: Connection, t: SatcatTable, marking: Marking, source: str, nation: str | None,
                          now: float, touched: set[int]) -> int:
     """Describe the objects of a SATCAT table under the batch's marking, column by column."""
-    norad = t.norad_id
-    n = len(norad)
-    ids = np.asarray(norad, dtype=np.int64)
-    order = None
-    if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
-        last = dict(zip(norad, range(n), strict=True))  # the last description of an object in a file wins
-        order = [last[k] for k in sorted(last)]
-    regime = _satcat_regimes(t)
-    owners = t.column("owner")
-    trigraphs = {o: owner_trigraph(o) for o in set(owners)}
-    values = {f: t.columns.get(f) for f in SATCAT_FIELDS}
-    values.update(name=t.columns.get("object_name"), owner_nation=[trigraphs[o] for o in owners], regime=regime)
-    # A field the layout does not carry changes nothing (a new row has it NULL, a merge keeps the old
-    # value): left out of the statements.
-    fields = [f for f in SATCAT_FIELDS if values[f] is not None] or ["object_id"]
-    cols = [values[f] if values[f] is not None else [None] * n for f in fields]
-    if order is not None:
-        norad = [norad[k] for k in order]
-        cols = [[c[k] for k in order] for c in cols]
-    touched.update(norad)
-    return _write_descriptions(conn, fields, list(zip(norad, *cols, strict=True)), marking, source, nation, now,
-                               fill_only=())
+    fields, rows = satcat_object_rows(t)
+    touched.update(r[0] for r in rows)
+    return _write_descriptions(conn, fields, rows, marking, source, nation, now, fill_only=())
 
 
-def _satcat_regimes(t: SatcatTable) -> list | None:
-    """:func:`regime_of` of the orbit a SATCAT row gives (period, apogee and perigee): None without a
-    positive period; eccentricity 0 unless apogee (positive) and perigee (non-zero) are both given."""
-    period = t.columns.get("period_min")
-    if period is None:
-        return None
-    p = np.array(period, dtype=np.float64)  # None -> NaN
-    has = p > 0.0
-    if not has.any():
-        return None
-    apo, peri = t.columns.get("apogee_km"), t.columns.get("perigee_km")
-    ecc = np.zeros(len(p))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if apo is not None and peri is not None:
-            a = np.array(apo, dtype=np.float64)
-            q = np.array(peri, dtype=np.float64)
-            use = has & (a > 0.0) & (q != 0.0) & ~np.isnan(q)
-            ra, rp = a[use] + _EARTH_RADIUS_KM, q[use] + _EARTH_RADIUS_KM
-            ecc[use] = (ra - rp) / (ra + rp)
-        names = _regimes(1440.0 / p, ecc)
-    names[~has] = None
-    return names.tolist()
+def _objects_from_staged(conn: Connection, staged: StagedObjects, marking: Marking, source: str,
+                         nation: str | None, now: float, touched: set[int]) -> int:
+    """Describe the objects a SATCAT file staged in a scratch SQLite file (:class:`StagedObjects`), which
+    a SQLite store has attached as ``ow_staged``: the same statements as rows staged by this process."""
+    touched.update(staged.norad_ids)
+    if conn.dialect.name != "sqlite" or not staged.norad_ids:
+        return _write_descriptions(conn, staged.fields, staged.rows(), marking, source, nation, now, fill_only=())
+    return _write_descriptions(conn, staged.fields, [], marking, source, nation, now, fill_only=(),
+                               staged_table="ow_staged.objects")
 
 
 def _same_group(so, marking_text: str, nation: str | None):
@@ -697,11 +684,15 @@ def _same_group(so, marking_text: str, nation: str | None):
 
 
 def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking: Marking,
-                        source: str, nation: str | None, now: float, *, fill_only: Sequence[str]) -> int:
+                        source: str, nation: str | None, now: float, *, fill_only: Sequence[str],
+                        staged_table: str | None = None) -> int:
     """Insert or update the batch's object descriptions (rows ``(norad_id, *fields)``, one per object) in
     the base rows of its (marking, nation) group. Fields in ``fill_only`` only fill gaps; the others take
-    the new value when it is not null. Returns how many rows were written."""
-    if not rows:
+    the new value when it is not null. Returns how many rows were written.
+
+    ``staged_table`` (SQLite): the rows are already in that table (``norad_id`` its integer primary key,
+    then ``fields``), and ``rows`` is not used."""
+    if not rows and staged_table is None:
         return 0
     mv = marking_values(marking)
     so = space_objects
@@ -715,12 +706,11 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
             with conn.connection.driver_connection.cursor() as cur:
                 _pg_copy(cur, f"COPY space_objects ({_names(insert_cols)}) FROM STDIN (FORMAT BINARY)",
                          _pg_types(so, insert_cols, conn.dialect), full, None)
-        else:
-            _sqlite_insert_objects(conn, insert_cols, rows, tail)
-        return len(rows)
+            return len(rows)
+        return _sqlite_insert_objects(conn, insert_cols, rows, tail, staged_table)
     if not pg:
         return _sqlite_merge_descriptions(conn, fields, rows, mv["marking"], nation, now, fill_only, insert_cols,
-                                          tail)
+                                          tail, staged_table)
     # PostgreSQL: stage the batch (COPY), match it to existing rows, update what changed, insert the rest.
     stage_cols = ("norad_id", *fields)
     col_types = {c: so.c[c].type.compile(dialect=conn.dialect) for c in fields}
@@ -753,51 +743,73 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     return written
 
 
-def _sqlite_insert_objects(conn: Connection, insert_cols: Sequence[str], rows: list[tuple], tail: tuple) -> None:
-    # The group's constants written into the statement (see _sqlite_insert_elsets).
+def _sqlite_insert_objects(conn: Connection, insert_cols: Sequence[str], rows: list[tuple], tail: tuple,
+                           staged_table: str | None = None) -> int:
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        if staged_table is not None:
+            tail_sql, params = _tail_sql(tail)
+            cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT "
+                        f"{_names(insert_cols[:len(insert_cols) - len(tail)])}, {tail_sql} FROM {staged_table} "
+                        "ORDER BY norad_id", params)
+            return cur.rowcount
+        # The group's constants written into the statement (see _sqlite_insert_elsets).
+        consts = [_sql_literal(v) for v in tail]
+        if all(c is not None for c in consts):
+            values = ["?"] * (len(insert_cols) - len(tail)) + consts
+            full = rows
+        else:
+            values = ["?"] * len(insert_cols)
+            full = [(*r, *tail) for r in rows]
+        cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES ({', '.join(values)})", full)
+        return len(rows)
+    finally:
+        cur.close()
+
+
+def _tail_sql(tail: tuple) -> tuple[str, tuple]:
+    """The group's constants as SQL literals when they all have one, else as parameters."""
     consts = [_sql_literal(v) for v in tail]
     if all(c is not None for c in consts):
-        values = ["?"] * (len(insert_cols) - len(tail)) + consts
-        full = rows
-    else:
-        values = ["?"] * len(insert_cols)
-        full = [(*r, *tail) for r in rows]
-    cur = conn.connection.driver_connection.cursor()
-    cur.executemany(f"INSERT INTO space_objects ({_names(insert_cols)}) VALUES ({', '.join(values)})", full)
-    cur.close()
+        return ", ".join(consts), ()
+    return ", ".join("?" * len(tail)), tail
 
 
 def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking_text: str,
                                nation: str | None, now: float, fill_only: Sequence[str],
-                               insert_cols: Sequence[str], tail: tuple) -> int:
-    """SQLite: the batch staged in a temporary table, matched to the group's rows and merged by SQL (as on
-    PostgreSQL): only changed rows are written, and no stored value passes through Python. The writer
-    holds the database lock, so nothing changes between the match and the write."""
+                               insert_cols: Sequence[str], tail: tuple, staged_table: str | None = None) -> int:
+    """SQLite: the batch staged in a table (a temporary one here, or ``staged_table``), matched to the
+    group's rows and merged by SQL (as on PostgreSQL): only changed rows are written, and no stored value
+    passes through Python. The writer holds the database lock, so nothing changes between the match and
+    the write. The staged table is only read: an attached scratch file is never part of the transaction."""
     raw = conn.connection.driver_connection
     so = space_objects
-    ddl = ", ".join(f"{_q(f)} {so.c[f].type.compile(dialect=conn.dialect)}" for f in fields)
     cur = raw.cursor()
     try:
-        cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id INTEGER PRIMARY KEY, row_id INTEGER, {ddl})")
-        cur.executemany(f"INSERT INTO _ow_objects (norad_id, {_names(fields)}) VALUES "
-                        f"({', '.join('?' * (len(fields) + 1))})", rows)
+        src = staged_table
+        if src is None:
+            ddl = ", ".join(f"{_q(f)} {so.c[f].type.compile(dialect=conn.dialect)}" for f in fields)
+            cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id INTEGER PRIMARY KEY, {ddl})")
+            cur.executemany(f"INSERT INTO _ow_objects (norad_id, {_names(fields)}) VALUES "
+                            f"({', '.join('?' * (len(fields) + 1))})", rows)
+            src = "temp._ow_objects"
         # The group's newest row of each object (the newest wins if a release made two alike).
-        cur.execute("UPDATE _ow_objects SET row_id = g.row_id FROM (SELECT norad_id, max(row_id) AS row_id "
-                    "FROM space_objects WHERE n_sources = 1 AND marking = ? AND nation IS ? GROUP BY norad_id) g "
-                    "WHERE g.norad_id = _ow_objects.norad_id", (marking_text, nation))
+        cur.execute("CREATE TEMPORARY TABLE _ow_match (norad_id INTEGER PRIMARY KEY, row_id INTEGER)")
+        cur.execute("INSERT INTO _ow_match SELECT norad_id, max(row_id) FROM space_objects WHERE n_sources = 1 "
+                    "AND marking = ? AND nation IS ? GROUP BY norad_id", (marking_text, nation))
         sets, changed = _merge_terms(fields, fill_only, "IS NOT")
-        cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = ? FROM _ow_objects t "
-                    f"WHERE space_objects.row_id = t.row_id AND ({' OR '.join(changed)})", (now,))
+        cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = ? FROM {src} AS t "
+                    "JOIN _ow_match AS m ON m.norad_id = t.norad_id "
+                    f"WHERE space_objects.row_id = m.row_id AND ({' OR '.join(changed)})", (now,))
         written = cur.rowcount
-        consts = [_sql_literal(v) for v in tail]
-        if all(c is not None for c in consts):
-            tail_sql, params = ", ".join(consts), ()
-        else:
-            tail_sql, params = ", ".join("?" * len(tail)), tail
+        tail_sql, params = _tail_sql(tail)
         cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT norad_id, {_names(fields)}, "
-                    f"{tail_sql} FROM _ow_objects WHERE row_id IS NULL ORDER BY norad_id", params)
+                    f"{tail_sql} FROM {src} AS t WHERE NOT EXISTS (SELECT 1 FROM _ow_match AS m "
+                    "WHERE m.norad_id = t.norad_id) ORDER BY norad_id", params)
         written += cur.rowcount
-        cur.execute("DROP TABLE _ow_objects")
+        cur.execute("DROP TABLE _ow_match")
+        if staged_table is None:
+            cur.execute("DROP TABLE _ow_objects")
     finally:
         cur.close()
     return written
