@@ -200,8 +200,10 @@ def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) 
             for i, path in enumerate(paths):
                 result = None
                 try:
-                    got = read_path(path, fmt, tle_table=True, satcat_table=True)
-                    if isinstance(got.table, SatcatTable) and not got.records:
+                    # (a TLE file: the ingest streams it itself)
+                    got = None if fmt == "auto" and _sniff(path) == "tle" else read_path(
+                        path, fmt, tle_table=True, satcat_table=True)
+                    if got is not None and isinstance(got.table, SatcatTable) and not got.records:
                         if scratch is not None:
                             got.table = stage_object_rows(got.table, os.path.join(scratch, f"{i}.sqlite"))
                         result = got
@@ -213,6 +215,23 @@ def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) 
         status = 1
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _sniff(path: Path) -> str | None:
+    """The format of a file's first 64 KiB (decompressed): a TLE file, which the ingest reads as it
+    writes, is then not read here for nothing. A guess only: a file it misjudges is read by the ingest."""
+    import zlib
+
+    from orbitwatch.formats.detect import detect_format
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+        if head[:2] == b"\x1f\x8b":
+            head = zlib.decompressobj(wbits=31).decompress(head, 65536)
+        return detect_format(head)
+    except Exception:  # noqa: BLE001 - no guess
+        return None
 
 
 @contextmanager
