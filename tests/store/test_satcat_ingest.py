@@ -174,10 +174,12 @@ def test_messy_satcat_partial_batch_and_strict(engine, tmp_path, shared_data):
 # SQLite that process also stages the object rows in a scratch SQLite file which the ingest attaches and
 # merges by SQL. The records, errors and stored rows must be those of the plain path.
 
-def _staged_reader(tmp_path, *, stage: bool):
-    """``ingest_paths(prefetched=...)`` as the command line's child process would answer, in process."""
+def _staged_reader(tmp_path, *, stage: str):
+    """``ingest_paths(prefetched=...)`` as the command line's child process would answer, in process:
+    object rows staged in a SQLite file ("file"), as PostgreSQL COPY text ("copy"), or the table as read.
+    (Staged for the other kind of store, the ingest reads the file itself.)"""
     from orbitwatch.formats.detect import read_path
-    from orbitwatch.formats.satcat import SatcatTable, StagedObjects, stage_object_rows
+    from orbitwatch.formats.satcat import SatcatTable, StagedObjects, copy_object_rows, stage_object_rows
 
     answered: list = []
 
@@ -186,16 +188,18 @@ def _staged_reader(tmp_path, *, stage: bool):
         if not isinstance(got.table, SatcatTable):
             answered.append(None)
             return None
-        if stage:
+        if stage == "file":
             got.table = stage_object_rows(got.table, str(tmp_path / f"staged-{uuid.uuid4().hex}.sqlite"))
             assert isinstance(got.table, StagedObjects)
+        elif stage == "copy":
+            got.table = copy_object_rows(got.table)
         answered.append(got)
         return got
 
     return prefetched, answered
 
 
-@pytest.mark.parametrize("stage", [True, False], ids=["staged", "table"])
+@pytest.mark.parametrize("stage", ["file", "copy", "table"])
 def test_satcat_read_elsewhere_is_stored_as_read_here(engine, shared_data, tmp_path, stage):
     cat, sat = shared_data / CAT, shared_data / SATCAT
     prefetched, answered = _staged_reader(tmp_path, stage=stage)
@@ -226,7 +230,7 @@ def test_satcat_read_elsewhere_is_stored_as_read_here(engine, shared_data, tmp_p
     assert {r[0]: dict(zip(SATCAT_FIELDS, r[1:], strict=True)) for r in got} == mine
 
 
-@pytest.mark.parametrize("stage", [True, False], ids=["staged", "table"])
+@pytest.mark.parametrize("stage", ["file", "copy", "table"])
 def test_messy_satcat_read_elsewhere(engine, tmp_path, stage):
     path = tmp_path / "messy.csv"
     path.write_bytes(MESSY.encode())
@@ -307,7 +311,7 @@ def test_prefetch_child_reads_and_stages(shared_data, tmp_path, monkeypatch):
     messy = tmp_path / "messy.csv"
     messy.write_bytes(MESSY.encode())
     ref, ref_errors = read_satcat_table(MESSY, file=str(messy))
-    for stage in (True, False):
+    for stage in ("sqlite", "postgresql", None):
         pre = _Prefetch.start([cat, sat, messy], "auto", stage=stage)
         assert pre is not None
         try:
@@ -316,9 +320,12 @@ def test_prefetch_child_reads_and_stages(shared_data, tmp_path, monkeypatch):
             assert got.format == "satcat-celestrak" and got.errors == [] and len(got.table) == 62652
             odd = pre.get(messy)
             assert [e.as_dict() for e in odd.errors] == [e.as_dict() for e in ref_errors]
-            if stage:
+            if stage == "sqlite":
                 assert isinstance(got.table, StagedObjects) and len(set(got.table.norad_ids)) == 62652
                 assert odd.table.rows() == [(n, *r) for n, *r in _rows_of(ref, odd.table.fields)]
+            elif stage == "postgresql":
+                assert got.table.fits("postgresql") and not got.table.fits("sqlite")
+                assert got.table.copy_text.count(b"\n") == len(got.table.norad_ids) == 62652
             else:
                 assert isinstance(got.table, SatcatTable) and got.table.columns == read_satcat_table(
                     _text(sat), file=str(sat))[0].columns
@@ -333,3 +340,26 @@ def _rows_of(t, fields):
     got_fields, rows = satcat_object_rows(t)
     assert got_fields == fields
     return rows
+
+
+ODD_TEXT = ('OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OWNER,LAUNCH_DATE,LAUNCH_SITE,PERIOD\n'
+            '"BACK\\SLASH \\N",2000-001A,11,PAY,US,2000-01-01,"TAB\tSITE",95.5\n'
+            '"LINE\nBREAK",2000-001B,12,DEB,US,2000-01-01,\\N,1e2\n'
+            '"CR\rRETURN \u00e9\u6f22",2000-001C,13,R/B,US,2000-01-01,,0.1\n'
+            '\\.,2000-001D,14,PAY,US,,,\n')
+
+
+@pytest.mark.parametrize("stage", ["file", "copy", "table"])
+def test_odd_text_read_elsewhere(engine, tmp_path, stage):
+    """Text the staging formats give a meaning (backslashes, tabs, line ends, a literal \\N or \\.) is
+    stored as read."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(ODD_TEXT.encode())
+    report = ingest_paths(engine, [path], source="s", prefetched=_staged_reader(tmp_path, stage=stage)[0])
+    records = _satcat_records(path)
+    assert [r.object_name for r in records] == ["BACK\\SLASH \\N", "LINE\nBREAK", "CR\rRETURN \u00e9\u6f22", "\\."]
+    assert (report.accepted, report.rejected) == (4, 0)
+    expected: dict = {}
+    _describe(expected, records)
+    assert _stored(engine) == expected
+    assert expected[11]["launch_site"] == "TAB\tSITE" and expected[12]["launch_site"] == "\\N"

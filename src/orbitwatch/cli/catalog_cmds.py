@@ -82,7 +82,7 @@ def ingest(
         raise typer.Exit(2)
     url = _url(db)
     # Before the store is imported: the child reads while this process imports and writes.
-    prefetch = _Prefetch.start(paths, format.value, stage=url.startswith("sqlite"))
+    prefetch = _Prefetch.start(paths, format.value, stage=url.split(":", 1)[0].split("+", 1)[0])
     try:
         from orbitwatch.store import ingest_paths, open_engine
 
@@ -115,12 +115,13 @@ class _Prefetch:
     while this one imports the store, creates the schema and writes the files before them: the machine
     has two cores, and a SATCAT file is a third of a catalogue-plus-SATCAT ingest's work.
 
-    For a SQLite store the child also writes the file's object rows to a scratch SQLite file
-    (:func:`~orbitwatch.formats.satcat.stage_object_rows`) that the ingest attaches and merges by SQL;
-    for PostgreSQL it sends the read table. Either way the ingest itself - one transaction per file,
-    in order, with the same records and located errors - is unchanged: the child only reads, and
-    anything it cannot do (another format, an unreadable file, a failure, a crash) leaves that file and
-    the ones after it to be read here as without it.
+    The child also prepares the file's object rows for the store: for SQLite a scratch SQLite file
+    (:func:`~orbitwatch.formats.satcat.stage_object_rows`) that the ingest attaches and merges by SQL,
+    for PostgreSQL the body of a text ``COPY`` (:func:`~orbitwatch.formats.satcat.copy_object_rows`) into
+    the merge's staging table; for another store it sends the table as read. Either way the ingest
+    itself - one transaction per file, in order, with the same records and located errors - is
+    unchanged: the child only reads, and anything it cannot do (another format, an unreadable file, a
+    failure, a crash) leaves that file and the ones after it to be read here as without it.
     """
 
     def __init__(self, pid: int, rfd: int, scratch: str) -> None:
@@ -133,7 +134,8 @@ class _Prefetch:
         self._live = True
 
     @classmethod
-    def start(cls, paths: Sequence[Path], fmt: str, *, stage: bool) -> _Prefetch | None:
+    def start(cls, paths: Sequence[Path], fmt: str, *, stage: str | None) -> _Prefetch | None:
+        """Fork the reader; ``stage``: the store's SQL dialect (``sqlite``, ``postgresql``), or None."""
         import tempfile
         import threading
 
@@ -154,7 +156,7 @@ class _Prefetch:
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(rfd)
-            _prefetch_child(list(paths), fmt, scratch if stage else None, wfd)
+            _prefetch_child(list(paths), fmt, scratch, stage, wfd)
         os.close(wfd)
         return cls(pid, rfd, scratch)
 
@@ -184,7 +186,7 @@ class _Prefetch:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) -> NoReturn:
+def _prefetch_child(paths: list[Path], fmt: str, scratch: str, stage: str | None, wfd: int) -> NoReturn:
     """Body of the prefetch process: one ``(path, result or None)`` message per path, in order."""
     import signal
 
@@ -194,7 +196,7 @@ def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) 
 
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, whatever it is doing
         from orbitwatch.formats.detect import read_path
-        from orbitwatch.formats.satcat import SatcatTable, stage_object_rows
+        from orbitwatch.formats.satcat import SatcatTable, copy_object_rows, stage_object_rows
 
         with os.fdopen(wfd, "wb") as out:
             for i, path in enumerate(paths):
@@ -204,8 +206,10 @@ def _prefetch_child(paths: list[Path], fmt: str, scratch: str | None, wfd: int) 
                     got = None if fmt == "auto" and _sniff(path) == "tle" else read_path(
                         path, fmt, tle_table=True, satcat_table=True)
                     if got is not None and isinstance(got.table, SatcatTable) and not got.records:
-                        if scratch is not None:
+                        if stage == "sqlite":
                             got.table = stage_object_rows(got.table, os.path.join(scratch, f"{i}.sqlite"))
+                        elif stage == "postgresql":
+                            got.table = copy_object_rows(got.table)
                         result = got
                 except Exception:  # noqa: BLE001 - the ingest reads this file itself and reports what is wrong
                     result = None

@@ -43,7 +43,7 @@ from orbitwatch.formats.records import SatcatRecord, owner_trigraph
 
 __all__ = ["CELESTRAK_SATCAT_COLUMNS", "OBJECT_FIELDS", "SATCAT_ATTRS", "SatcatTable", "StagedObjects", "satcat_layout",
            "satcat_from_fields", "read_satcat_csv", "read_satcat_table", "read_satcat_json", "normalise_object_type",
-           "format_satcat_csv", "satcat_object_rows", "stage_object_rows"]
+           "format_satcat_csv", "satcat_object_rows", "stage_object_rows", "copy_object_rows"]
 
 #: CelesTrak SATCAT CSV columns, in CelesTrak's order.
 CELESTRAK_SATCAT_COLUMNS: tuple[str, ...] = (
@@ -632,6 +632,12 @@ def satcat_object_rows(t: SatcatTable) -> tuple[list[str], list[tuple]]:
     so it is left out - and one row ``(norad_id, *fields)`` per object, in catalogue-number order; of
     an object described twice in the file, the last description. Column by column: no per-row objects.
     """
+    fields, norad, cols = _object_columns(t)
+    return fields, list(zip(norad, *cols, strict=True))
+
+
+def _object_columns(t: SatcatTable) -> tuple[list[str], list[int], list[list]]:
+    """:func:`satcat_object_rows` as columns: fields, catalogue numbers, one list per field."""
     import numpy as np
 
     norad = t.norad_id
@@ -651,7 +657,7 @@ def satcat_object_rows(t: SatcatTable) -> tuple[list[str], list[tuple]]:
     if order is not None:
         norad = [norad[k] for k in order]
         cols = [[c[k] for k in order] for c in cols]
-    return fields, list(zip(norad, *cols, strict=True))
+    return fields, norad, cols
 
 
 def _satcat_regimes(t: SatcatTable) -> list | None:
@@ -690,22 +696,33 @@ class StagedObjects:
     SQLite store to merge by SQL (``ATTACH``) without the rows passing through Python again.
 
     ``records``: how many records the file had (objects described twice count twice, as when read).
-    ``path`` and its table ``objects`` are the loader's to delete once merged.
+    ``path`` and its table ``objects`` are the loader's to delete once merged. For PostgreSQL the rows
+    come instead as ``copy_text``, the body of a text-format ``COPY`` of ``(norad_id, *fields)``
+    (:func:`copy_object_rows`), and ``path`` is None.
     """
 
-    path: str
+    path: str | None
     fields: list[str]
     norad_ids: list[int]
     records: int
     source_format: str
     file: str | None = None
+    copy_text: bytes | None = None
 
     def __len__(self) -> int:
         return self.records
 
+    def fits(self, dialect: str) -> bool:
+        """Whether a store of this SQL dialect can take the staged rows as they are."""
+        return (self.path is not None and dialect == "sqlite") or (
+            self.copy_text is not None and dialect == "postgresql")
+
     def rows(self) -> list[tuple]:
-        """The staged rows ``(norad_id, *fields)`` (a store that cannot attach the file)."""
+        """The rows ``(norad_id, *fields)`` staged in the scratch file."""
         import sqlite3
+
+        if self.path is None:
+            raise ValueError("these object rows were staged as COPY text, not in a file")
 
         con = sqlite3.connect(self.path)
         try:
@@ -740,3 +757,31 @@ def stage_object_rows(t: SatcatTable, path: str) -> StagedObjects:
     finally:
         con.close()
     return StagedObjects(path, fields, [r[0] for r in rows], len(t), t.source_format, t.file)
+
+
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _copy_cells(col: list, real: bool) -> list[str]:
+    """One column as cells of PostgreSQL's text ``COPY`` format: ``\\N`` for NULL, ``repr`` for numbers
+    (the shortest text that reads back as the same double), text with backslash, tab, newline and
+    carriage return escaped (the only characters the format gives a meaning)."""
+    if real:
+        return [r"\N" if v is None else repr(float(v)) for v in col]
+    for v in col:
+        if v is not None and not isinstance(v, str):
+            raise TypeError(f"text column holds {type(v).__name__}")
+    joined = "".join(v for v in col if v is not None)
+    if not any(c in joined for c in _COPY_SPECIAL):
+        return [r"\N" if v is None else v for v in col]
+    return [r"\N" if v is None else v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r") for v in col]
+
+
+def copy_object_rows(t: SatcatTable) -> StagedObjects:
+    """The object rows of ``t`` (:func:`satcat_object_rows`) as the body of a PostgreSQL text ``COPY`` of
+    ``(norad_id, *fields)``: built column by column, so that the store's process only hands it on."""
+    fields, norad, cols = _object_columns(t)
+    cells = [list(map(str, norad)), *(_copy_cells(c, f in _OBJECT_REALS) for f, c in zip(fields, cols, strict=True))]
+    body = "".join(line + "\n" for line in map("\t".join, zip(*cells, strict=True)))
+    return StagedObjects(None, fields, norad, len(t), t.source_format, t.file, copy_text=body.encode())

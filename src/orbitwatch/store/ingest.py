@@ -131,13 +131,17 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], *, fmt: str = "aut
     record of an ingest commits or rolls back with the ingest itself). ``prefetched(path)``, called once
     per path in order, may return the file already read elsewhere (the command line reads SATCAT files
     in a second process): what :func:`read_path` would return, or, for a SATCAT file, a result whose
-    ``table`` is a :class:`~orbitwatch.formats.satcat.StagedObjects`; None to read it here.
+    ``table`` is a :class:`~orbitwatch.formats.satcat.StagedObjects` staged for this kind of store; None to
+    read it here.
     """
     report = IngestReport()
     for path in paths:
         t0 = time.perf_counter()
         try:
             result = prefetched(path) if prefetched is not None else None
+            if result is not None and isinstance(result.table, StagedObjects) and not result.table.fits(
+                    engine.dialect.name):
+                result = None  # staged for another kind of store
             if result is None:
                 result = read_path(path, fmt=fmt, tle_table=True, satcat_table=True)
         except ValidationError as exc:
@@ -296,7 +300,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | Staged
 def _attached(conn: Connection, staged: StagedObjects | None):
     """A staged SATCAT file attached (read-only use) to a SQLite connection as ``ow_staged`` around the
     transaction: SQLite attaches and detaches only outside one."""
-    if staged is None or conn.dialect.name != "sqlite" or not staged.norad_ids:
+    if staged is None or staged.path is None or conn.dialect.name != "sqlite" or not staged.norad_ids:
         yield
         return
     raw = conn.connection.driver_connection
@@ -669,13 +673,19 @@ def _objects_from_satcat(conn: Connection, t: SatcatTable, marking: Marking, sou
 
 def _objects_from_staged(conn: Connection, staged: StagedObjects, marking: Marking, source: str,
                          nation: str | None, now: float, touched: set[int]) -> int:
-    """Describe the objects a SATCAT file staged in a scratch SQLite file (:class:`StagedObjects`), which
-    a SQLite store has attached as ``ow_staged``: the same statements as rows staged by this process."""
+    """Describe the objects a SATCAT file staged elsewhere (:class:`StagedObjects`): in a scratch SQLite
+    file, which a SQLite store has attached as ``ow_staged``, or as ``COPY`` text for PostgreSQL; the
+    same statements as rows staged by this process."""
     touched.update(staged.norad_ids)
-    if conn.dialect.name != "sqlite" or not staged.norad_ids:
-        return _write_descriptions(conn, staged.fields, staged.rows(), marking, source, nation, now, fill_only=())
-    return _write_descriptions(conn, staged.fields, [], marking, source, nation, now, fill_only=(),
-                               staged_table="ow_staged.objects")
+    if not staged.norad_ids:
+        return 0
+    if conn.dialect.name == "postgresql" and staged.copy_text is not None:
+        return _write_descriptions(conn, staged.fields, [], marking, source, nation, now, fill_only=(),
+                                   staged_copy=staged.copy_text)
+    if conn.dialect.name == "sqlite" and staged.path is not None:
+        return _write_descriptions(conn, staged.fields, [], marking, source, nation, now, fill_only=(),
+                                   staged_table="ow_staged.objects")
+    return _write_descriptions(conn, staged.fields, staged.rows(), marking, source, nation, now, fill_only=())
 
 
 def _same_group(so, marking_text: str, nation: str | None):
@@ -685,14 +695,15 @@ def _same_group(so, marking_text: str, nation: str | None):
 
 def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tuple], marking: Marking,
                         source: str, nation: str | None, now: float, *, fill_only: Sequence[str],
-                        staged_table: str | None = None) -> int:
+                        staged_table: str | None = None, staged_copy: bytes | None = None) -> int:
     """Insert or update the batch's object descriptions (rows ``(norad_id, *fields)``, one per object) in
     the base rows of its (marking, nation) group. Fields in ``fill_only`` only fill gaps; the others take
     the new value when it is not null. Returns how many rows were written.
 
     ``staged_table`` (SQLite): the rows are already in that table (``norad_id`` its integer primary key,
-    then ``fields``), and ``rows`` is not used."""
-    if not rows and staged_table is None:
+    then ``fields``); ``staged_copy`` (PostgreSQL): the rows as the body of a text ``COPY``; either way
+    ``rows`` is not used."""
+    if not rows and staged_table is None and staged_copy is None:
         return 0
     mv = marking_values(marking)
     so = space_objects
@@ -700,7 +711,7 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     group_exists = conn.execute(select(so.c.row_id).where(_same_group(so, mv["marking"], nation)).limit(1)).first()
     insert_cols = ("norad_id", *fields, "source", "nation", "updated_at", *_MARKING_KEYS, "n_sources", "multi")
     tail = (source, nation, now, *(mv[k] for k in _MARKING_KEYS), 1, 0)
-    if group_exists is None:  # first description under this marking: plain inserts
+    if group_exists is None and not (pg and staged_copy is not None):  # first descriptions: plain inserts
         if pg:
             full = [(*r, *tail) for r in rows]
             with conn.connection.driver_connection.cursor() as cur:
@@ -719,9 +730,19 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
     cur = raw.cursor()
     try:
         cur.execute(f"CREATE TEMPORARY TABLE _ow_objects (norad_id int4 PRIMARY KEY, {ddl}) ON COMMIT DROP")
-        _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
-                 _pg_types(so, stage_cols, conn.dialect), rows, None)
+        if staged_copy is not None:
+            with cur.copy(f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN") as copy:
+                copy.write(staged_copy)
+        else:
+            _pg_copy(cur, f"COPY _ow_objects ({_names(stage_cols)}) FROM STDIN (FORMAT BINARY)",
+                     _pg_types(so, stage_cols, conn.dialect), rows, None)
         distinct, ph = "IS DISTINCT FROM", "%s"
+        if group_exists is None:  # (staged COPY text) first descriptions under this marking
+            cur.execute(f"INSERT INTO space_objects ({_names(insert_cols)}) SELECT {_names(stage_cols)}, "
+                        f"{', '.join([ph] * len(tail))} FROM _ow_objects ORDER BY norad_id", tail)
+            written = cur.rowcount
+            cur.execute("DROP TABLE _ow_objects")
+            return written
         # The group's rows, matched in the statements themselves (updating the staged rows with the ids
         # they match would write every one of them again); of two alike, the newest.
         group = ("SELECT norad_id, max(row_id) AS row_id FROM space_objects WHERE n_sources = 1 AND marking = %s "
