@@ -140,8 +140,10 @@ class _Prefetch:
         import threading
 
         # fork() copies only the calling thread: with others running (none in the command line at this
-        # point) the child could inherit a lock held for ever.
-        if not hasattr(os, "fork") or threading.active_count() > 1 or fmt not in ("auto", "satcat"):
+        # point) the child could inherit a lock held for ever. Linux only: macOS system libraries (numpy's
+        # Accelerate among them) are not fork-safe, which is why Python spawns there.
+        if (not sys.platform.startswith("linux") or threading.active_count() > 1
+                or fmt not in ("auto", "satcat")):
             return None
         # What both processes need (the readers, numpy) imported once, before the fork; the store's
         # own imports (SQLAlchemy) are the parent's to do while the child reads.
