@@ -197,6 +197,11 @@ def _prefetch_child(paths: list[Path], fmt: str, scratch: str, stage: str | None
         import pickle
 
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, whatever it is doing
+        # It writes only to its pipe: whoever reads the command's output must not wait for it as well.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
         from orbitwatch.formats.detect import read_path
         from orbitwatch.formats.satcat import SatcatTable, copy_object_rows, stage_object_rows
 
