@@ -54,20 +54,21 @@ def test_numba_equals_reference(shell, primaries_only, with_secondaries, h, grou
     from orbitwatch.kernels.interpolation import lateral_accel_error
     ae = lateral_accel_error(ks.step, ks.bound, ks.bound) if h == 60.0 else None
     fast = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial,
-                 accel_error=ae, use_numba=True)
+                 accel_error=ae, use_numba=True, ka=ks.a)
     ref = sweep(*args, radial_accel=bound, is_secondary=secondary, group=group, d0_radial=d0_radial,
-                accel_error=ae, use_numba=False)
-    assert len(ref) > (5 if grouped and with_secondaries else 20)
+                accel_error=ae, use_numba=False, ka=ks.a)
+    assert len(ref) > (5 if grouped and with_secondaries else 10 if with_secondaries else 20)
     assert _rows(fast) == _rows(ref)
     if grouped:
         assert ((group[fast.i] < 0) | (group[fast.i] != group[fast.j])).all()
         assert (group[fast.i] == -1).any()
     if with_secondaries:
         assert ((primary[fast.i] & secondary[fast.j]) | (primary[fast.j] & secondary[fast.i])).all()
-    pos, vel, ok = interpolate_all(float(samples[100]), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, active)
+    pos, vel, ok = interpolate_all(float(samples[100]), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, active,
+                                   ks.a)
     speeds = np.linalg.norm(vel[ok], axis=1)
     assert any(np.linalg.norm(interpolate_all(float(t), ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v,
-                                              active)[1], axis=1).max() > V_SPLIT for t in samples[::10])
+                                              active, ks.a)[1], axis=1).max() > V_SPLIT for t in samples[::10])
     assert speeds.max() < 12.0
     if primaries_only:
         assert (primary[fast.i] | primary[fast.j]).all()
@@ -96,8 +97,9 @@ def test_radial_accel_from_its_jump_free_part(shell):
     """A run computes the costly jump-free part once; adding one slice's measured jumps gives the full bound."""
     from orbitwatch.kernels.interpolation import plan_steps, radial_accel_with_jumps
 
-    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0)
-    ks = build_knots(shell, 1696809600.0, 1696809600.0 + 6 * 3600.0, tolerance_km=5.0)
+    t0 = 1696809600.0
+    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0, t_unix=t0)
+    ks = build_knots(shell, t0, t0 + 6 * 3600.0, tolerance_km=5.0, plan=(steps, analytic_bounds))
     base = radial_accel_bound(shell, steps, analytic_bounds)
     assert np.allclose(radial_accel_with_jumps(base, steps, analytic_bounds, ks.bound),
                        radial_accel_bound(shell, ks.step, ks.bound), rtol=1e-9, atol=0)
@@ -111,7 +113,7 @@ def test_lateral_accel_error_holds_for_the_interpolant(shell):
     from orbitwatch.kernels.interpolation import MU_KM3_S2, lateral_accel_error, plan_steps
 
     t0 = 1696809600.0
-    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0)
+    steps, analytic_bounds = plan_steps(shell, tolerance_km=5.0, t_unix=t0)
     ks = build_knots(shell, t0, t0 + 6 * 3600.0, tolerance_km=5.0, plan=(steps, analytic_bounds))
     bound = lateral_accel_error(ks.step, analytic_bounds, ks.bound)
     t = t0 + 1.0 + np.arange(0.0, 6 * 3600.0 - 2.0, 7.0)
@@ -129,7 +131,10 @@ def test_lateral_accel_error_holds_for_the_interpolant(shell):
     assert (worst <= bound).all(), [(int(i), worst[i], bound[i]) for i in np.flatnonzero(worst > bound)]
     # and the pad it gives is far below the crude one: 2.3e-2 km/s^2 for everyone
     assert np.median(bound) < 3e-3
-    assert (worst > 0.5 * bound).any()  # the bound is not vacuous: some object uses half of it
+    # The quintic knots carry J2, so their interpolants depart from point-mass gravity by J2 (~2e-5 km/s^2
+    # in LEO) plus little: the bound is dominated by its fixed allowance for SGP4's own departures
+    # (2.5e-4, set by a 183 km-perigee Molniya), and some object must still use a few per cent of it.
+    assert (worst > 0.03 * bound).any()
 
 
 def test_pair_pad_keeps_every_approach_the_crude_pad_finds(shell):
@@ -146,8 +151,9 @@ def test_pair_pad_keeps_every_approach_the_crude_pad_finds(shell):
     args = (samples, h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, np.ones(n, dtype=bool),
             np.zeros(n, dtype=bool), False, 5.0)
     bound = radial_accel_bound(shell, ks.step, ks.bound)
-    crude = sweep(*args, radial_accel=bound)
-    tight = sweep(*args, radial_accel=bound, accel_error=lateral_accel_error(ks.step, analytic_bounds, ks.bound))
+    crude = sweep(*args, radial_accel=bound, ka=ks.a)
+    tight = sweep(*args, radial_accel=bound, accel_error=lateral_accel_error(ks.step, analytic_bounds, ks.bound),
+                  ka=ks.a)
     assert 10 < len(tight) < len(crude)
     kept = set(zip(tight.i.tolist(), tight.j.tolist(), tight.k.tolist(), strict=True))
     assert kept <= set(zip(crude.i.tolist(), crude.j.tolist(), crude.k.tolist(), strict=True))
@@ -178,14 +184,15 @@ def test_sweep_over_compact_windows_equals_the_whole_table(shell):
     common = (np.ones(n, dtype=bool), np.zeros(n, dtype=bool), False, 40.0)
     for use_numba in (True, False):
         whole = sweep(samples, h, ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, ks.bound, *common,
-                      radial_accel=bound, use_numba=use_numba)
+                      radial_accel=bound, use_numba=use_numba, ka=ks.a)
         parts = []
         for lo in range(0, len(samples), 50):
             sub = samples[lo:lo + 50]
-            t0s, off, cnt, kr, kv = window_of(ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, sub[0], sub[-1])
+            t0s, off, cnt, kr, kv, ka = window_of(ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v, sub[0], sub[-1],
+                                                  ks.a)
             assert cnt.sum() < ks.count.sum()
             em = sweep(sub, h, t0s, ks.step, off, cnt, kr, kv, ks.bound, *common, radial_accel=bound,
-                       use_numba=use_numba)
+                       use_numba=use_numba, ka=ka)
             em.k += lo
             parts.append(em)
         cut = Emitted.concat(parts)

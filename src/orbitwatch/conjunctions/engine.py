@@ -36,6 +36,8 @@ MU_KM3_S2 = 398600.8
 # --- per-process catalogue cache -----------------------------------------------------------------
 
 _CATALOGUES: dict[str, list[Satrec]] = {}
+#: per catalogue, what build_knots keeps across the slices of a run (its ``cache``)
+_KNOT_CACHES: dict[str, dict] = {}
 
 
 def catalogue_token(portables: Sequence[tuple]) -> str:
@@ -50,6 +52,7 @@ def install_catalogue(token: str, portables: Sequence[tuple]) -> None:
     if token not in _CATALOGUES:
         if len(_CATALOGUES) > 4:  # a long-lived worker serving many runs: keep memory bounded
             _CATALOGUES.clear()
+            _KNOT_CACHES.clear()
         _CATALOGUES[token] = [satrec_from_portable(p) for p in portables]
 
 
@@ -108,8 +111,9 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     sats = satrecs(token, portables)
     samples = params.t_start + (np.arange(k_lo, k_hi) + 0.5) * params.h
     # Knots are laid from the first sample; a sample exactly on the last knot is handled by clamping.
+    cache = _KNOT_CACHES.setdefault(f"{token}/{hashlib.blake2b(active.tobytes(), digest_size=8).hexdigest()}", {})
     ks = build_knots(sats, float(samples[0]), float(samples[-1]), tolerance_km=params.tolerance_km,
-                     plan=(params.steps, params.bounds), only=active)
+                     plan=(params.steps, params.bounds), only=active, cache=cache)
     if params.radial_accel is not None:
         radial_accel = radial_accel_with_jumps(params.radial_accel, params.steps, params.bounds, ks.bound)
     else:
@@ -121,12 +125,12 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     parts: list[Emitted] = []
     for s_lo in range(0, len(samples), per):
         sub = samples[s_lo:s_lo + per]
-        t0s, offset, count, kr, kv = window_of(ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v,
-                                               float(sub[0]), float(sub[-1]))
+        t0s, offset, count, kr, kv, ka = window_of(ks.t0, ks.step, ks.offset, ks.count, ks.r, ks.v,
+                                                   float(sub[0]), float(sub[-1]), ks.a)
         em = sweep(sub, params.h, t0s, ks.step, offset, count, kr, kv, ks.bound, active,
                    is_primary, params.primaries_only, params.d0, radial_accel=radial_accel,
                    is_secondary=is_secondary, group=group, d0_radial=params.d0_radial,
-                   accel_error=accel_error, use_numba=use_numba)
+                   accel_error=accel_error, use_numba=use_numba, ka=ka)
         em.k += k_lo + s_lo
         parts.append(em)
     t_c = time.perf_counter()

@@ -53,11 +53,13 @@ COLOCATED_S = 3 * 3600.0
 SLOW_RELATIVE_SPEED_KMS = 0.1
 #: Radial padding of the perigee/apogee shells (km).
 SHELL_PAD_KM = 100.0
-#: Default sample interval of the sweep (s) and knot tolerance (km); tuned on the 2023 catalogue. With the
-#: per-pair acceleration pad, 90 s costs 0.89 of 60 s in the sweep for 1.3 times the candidate rows (0.25 d:
-#: 3.14 against 3.52 CPU-s, 106k against 81k rows; refinement costs ~3.5 us a row); 120 s costs more again.
-DEFAULT_SAMPLE_S = 90.0
-DEFAULT_TOLERANCE_KM = 5.0
+#: Default sample interval of the sweep (s) and knot tolerance (km); tuned on the 2023 catalogue (a 2-hour
+#: slice of the full catalogue, best of 3-4 runs, CPU-s of the sweep: 90 s 1.35, 105 s 1.17, 120 s 1.17,
+#: 150 s 1.46, with quintic knots at 1 km; candidate rows grow with the interval: 15k, 19k, 24k, 42k).
+DEFAULT_SAMPLE_S = 120.0
+DEFAULT_TOLERANCE_KM = 1.0
+#: Knot tolerance of the objects whose knots stay cubic (kernels.interpolation.cubic_objects), km.
+CUBIC_TOLERANCE_KM = 5.0
 VOLUMES = ("sphere", "rtn-ellipsoid", "rtn-box")
 #: Below this many object-samples a run stays in the calling process unless ``workers`` is given.
 SMALL_JOB = 3_000_000
@@ -255,7 +257,8 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     # 3. sweep ------------------------------------------------------------------------------------
     h = float(sample_s)
     n_samples = max(1, math.ceil((t_end - t_start) / h))
-    steps, bounds = plan_steps(sats, tolerance_km=tolerance_km)
+    steps, bounds = plan_steps(sats, tolerance_km=tolerance_km, t_unix=t_start,
+                               cubic_tolerance_km=CUBIC_TOLERANCE_KM)
     radial_accel = radial_accel_bound(sats, steps, bounds)
     params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds, radial_reach,
                                 radial_accel)

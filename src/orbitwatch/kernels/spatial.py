@@ -64,6 +64,10 @@ REL_ACCEL_BOUND = 2.0 * 0.0115
 GRAVITY_GRADIENT = 1.1 * 2.0 * 398600.8 / 6378.135 ** 3
 #: Objects faster than this (km/s) at a sample search a wider block instead of widening every cell.
 V_SPLIT = 8.0
+#: Cells are sized for interpolation bounds up to this (km); objects with larger ones search like fast ones.
+EPS_CELL_KM = 10.0
+#: Added to a fast object's radial reach to make its all-vs-all priority exceed every slow object's.
+FAST_PRIORITY = 1e12
 
 try:  # numba is optional: the numpy path gives identical results, slower.
     import numba as _numba
@@ -120,20 +124,23 @@ class Emitted:
 # --- interpolation at one instant (shared by both paths) -----------------------------------------
 
 def interpolate_all(t: float, t0: float | np.ndarray, step: np.ndarray, offset: np.ndarray, count: np.ndarray,
-                    kr: np.ndarray, kv: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    kr: np.ndarray, kv: np.ndarray, active: np.ndarray,
+                    ka: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions, velocities and a validity mask of every object at UTC second ``t`` (numpy); ``t0``: the
-    time of every object's first knot (one for all, or per object)."""
+    time of every object's first knot (one for all, or per object); ``ka``: knot accelerations (quintic
+    Hermite; None: cubic)."""
+    from orbitwatch.kernels.interpolation import hermite, quintic
+
     x = (t - t0) / step
     j = np.floor(x).astype(np.int64)
     ok = active & (j >= 0) & (j <= count - 1)
     j = np.clip(j, 0, count - 2)
-    s = (x - j)[:, None]
+    s = x - j
     row = offset + j
-    r0, v0, r1, v1 = kr[row], kv[row], kr[row + 1], kv[row + 1]
-    h = step[:, None]
-    s2, s3 = s * s, s * s * s
-    pos = (2 * s3 - 3 * s2 + 1) * r0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * r1 + (s3 - s2) * h * v1
-    vel = ((6 * s2 - 6 * s) * (r0 - r1)) / h + (3 * s2 - 4 * s + 1) * v0 + (3 * s2 - 2 * s) * v1
+    if ka is None:
+        pos, vel = hermite(kr[row], kv[row], kr[row + 1], kv[row + 1], step, s)
+    else:
+        pos, vel = quintic(kr[row], kv[row], ka[row], kr[row + 1], kv[row + 1], ka[row + 1], step, s)
     ok &= np.isfinite(pos).all(axis=1) & np.isfinite(vel).all(axis=1)
     return pos, vel, ok
 
@@ -165,7 +172,8 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: n
                 count: np.ndarray, kr: np.ndarray, kv: np.ndarray, eps: np.ndarray, active: np.ndarray,
                 is_primary: np.ndarray, primaries_only: bool, d0: float, radial_accel: np.ndarray,
                 is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
-                d0_radial: float | None = None, accel_error: np.ndarray | None = None) -> Emitted:
+                d0_radial: float | None = None, accel_error: np.ndarray | None = None,
+                ka: np.ndarray | None = None) -> Emitted:
     """Reference implementation of the sweep: scipy KD-tree per sample time, then conditions (1) and (2)."""
     from scipy.spatial import cKDTree
 
@@ -173,7 +181,7 @@ def sweep_numpy(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: n
     quad = 0.5 * (h / 2) ** 2
     out: list[Emitted] = []
     for k, t in enumerate(t_samples):
-        pos, vel, ok = interpolate_all(float(t), t0, step, offset, count, kr, kv, active)
+        pos, vel, ok = interpolate_all(float(t), t0, step, offset, count, kr, kv, active, ka)
         idx = np.flatnonzero(ok)
         if len(idx) < 2:
             continue
@@ -230,14 +238,14 @@ def _hash_py(cx, cy, cz, shift):  # pragma: no cover - compiled
     return (key * -7046029254386353131) >> shift & ((1 << (64 - shift)) - 1)
 
 
-def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_accel, accel_error, active,
+def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, eps, radial_accel, accel_error, active,
                   is_primary, is_secondary, group, restrict, d0, d0r, accel_pad, out_i, out_j, out_k,
                   out_f):  # pragma: no cover
     n = step.shape[0]
     # Current knot interval of every object as power-form cubic coefficients (one contiguous row per
     # object, refreshed only when the samples enter a new interval): the per-step pass then streams
     # through memory instead of gathering knots from all over the table.
-    coef = np.empty((n, 12))
+    coef = np.empty((n, 18))
     seg = np.full(n, -2, dtype=np.int64)
     seg_ok = np.zeros(n, dtype=np.bool_)
     pos = np.empty((n, 3))
@@ -256,7 +264,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
     # instead of one line in each of a dozen arrays. Radii stay in their own array for the searches.
     srow = np.empty((n, 16))
     srho = np.empty(n)
-    srad = np.empty((n, 2))  # rho' and radial pad of the bucket-ordered objects, beside srho
+    srad = np.empty((n, 3))  # rho', radial pad and priority of the bucket-ordered objects, beside srho
     spos = np.empty((n, 3))  # and their positions
     fast = np.zeros(n, dtype=np.bool_)
     m = 1
@@ -273,15 +281,22 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
     nb_lo = np.empty(27, dtype=np.int64)
     nb_end = np.empty(27, dtype=np.int64)
     nb_ptr = np.empty(27, dtype=np.int64)
+    sbuf = np.empty(n + 1, dtype=np.int64)
     cap = out_i.shape[0]
     cnt = 0
     overflow = False
     half = 0.5 * h
     quad = 0.5 * half * half
+    # Cells are sized for interpolation bounds up to EPS_CELL_KM; the few objects above it (decaying,
+    # SDP4 jumps) search the wider block of the fast ones instead of widening every cell.
     eps_max = 0.0
+    eps_cell = 0.0
     for i in range(n):
-        if active[i] and eps[i] > eps_max:
-            eps_max = eps[i]
+        if active[i]:
+            if eps[i] > eps_max:
+                eps_max = eps[i]
+            if eps[i] <= EPS_CELL_KM and eps[i] > eps_cell:
+                eps_cell = eps[i]
     for k in range(t_samples.shape[0]):
         t = t_samples[k]
         vmax2 = 0.0
@@ -301,6 +316,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 seg[i] = jj
                 row = offset[i] + jj
                 ok = True
+                # NaN knot accelerations mark objects whose knots stay cubic (interpolation.cubic_objects)
+                quint = quintic and math.isfinite(ka[row, 0]) and math.isfinite(ka[row + 1, 0])
                 for c in range(3):
                     r0 = kr[row, c]
                     r1 = kr[row + 1, c]
@@ -310,8 +327,19 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                         ok = False
                     coef[i, c] = r0
                     coef[i, 3 + c] = w0
-                    coef[i, 6 + c] = -3.0 * r0 - 2.0 * w0 + 3.0 * r1 - w1
-                    coef[i, 9 + c] = 2.0 * r0 + w0 - 2.0 * r1 + w1
+                    if quint:
+                        e0 = ka[row, c] * hh * hh
+                        e1 = ka[row + 1, c] * hh * hh
+                        dr = r1 - r0
+                        coef[i, 6 + c] = 0.5 * e0
+                        coef[i, 9 + c] = 10.0 * dr - 6.0 * w0 - 4.0 * w1 - 1.5 * e0 + 0.5 * e1
+                        coef[i, 12 + c] = -15.0 * dr + 8.0 * w0 + 7.0 * w1 + 1.5 * e0 - e1
+                        coef[i, 15 + c] = 6.0 * dr - 3.0 * w0 - 3.0 * w1 - 0.5 * e0 + 0.5 * e1
+                    else:
+                        coef[i, 6 + c] = -3.0 * r0 - 2.0 * w0 + 3.0 * r1 - w1
+                        coef[i, 9 + c] = 2.0 * r0 + w0 - 2.0 * r1 + w1
+                        coef[i, 12 + c] = 0.0
+                        coef[i, 15 + c] = 0.0
                 seg_ok[i] = ok
             if not seg_ok[i]:
                 continue
@@ -325,8 +353,10 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 c1 = coef[i, 3 + c]
                 c2 = coef[i, 6 + c]
                 c3 = coef[i, 9 + c]
-                p = c0 + s * (c1 + s * (c2 + s * c3))
-                w = (c1 + s * (2.0 * c2 + 3.0 * s * c3)) * inv
+                c4 = coef[i, 12 + c]
+                c5 = coef[i, 15 + c]
+                p = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))))
+                w = (c1 + s * (2.0 * c2 + s * (3.0 * c3 + s * (4.0 * c4 + 5.0 * s * c5)))) * inv
                 pos[i, c] = p
                 vel[i, c] = w
                 vv += w * w
@@ -361,7 +391,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
         for i in range(n):
             if valid[i]:
                 w2 = vel[i, 0] * vel[i, 0] + vel[i, 1] * vel[i, 1] + vel[i, 2] * vel[i, 2]
-                if w2 > V_SPLIT * V_SPLIT:
+                if w2 > V_SPLIT * V_SPLIT or eps[i] > EPS_CELL_KM:
                     fast[i] = True
                     nfast += 1
                 else:
@@ -376,7 +406,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 if wr > wmax:
                     wmax = wr
         r_fast = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vmax2) * half
-        radius = d0 + 2 * eps_max + accel_pad + 2.0 * math.sqrt(vslow2) * half
+        radius = d0 + 2 * eps_cell + accel_pad + 2.0 * math.sqrt(vslow2) * half
         if nfast == 0 or r_fast > 2.0 * radius:
             radius = r_fast
             for i in range(n):
@@ -384,7 +414,21 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
         # "Narrow" objects (w <= w_s, not fast) search radii within d0r + w + w_s and only for narrow
         # partners; "wide" ones (eccentric orbits away from the apsides, large bounds, fast) search
         # within d0r + w + w_max for everyone.
-        w_s = 3.0 * wsum / nvalid if nvalid else 0.0
+        if restrict:
+            w_s = 3.0 * wsum / nvalid if nvalid else 0.0
+        else:
+            # All-vs-all: twice the median reach, set at the first sample of the call (reaches change
+            # slowly). The mean is pulled up by eccentric orbits (3x mean was 36 km against a median of
+            # 4 km), and every narrow object's upward scan pays for w_s; wide ones scan by priority.
+            if k == 0:
+                wv = np.empty(nvalid)
+                q_ = 0
+                for i in range(n):
+                    if valid[i]:
+                        wv[q_] = wrad[i]
+                        q_ += 1
+                w_med = 2.0 * np.median(wv) if nvalid else 0.0
+            w_s = w_med
         if w_s > wmax:
             w_s = wmax
         size = 2.0 * radius
@@ -417,6 +461,8 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
             srho[kq] = rho[i]
             srad[kq, 0] = rdot[i]
             srad[kq, 1] = eps[i] + quad * radial_accel[i]
+            # all-vs-all priority: a pair is examined by the object of higher priority (module docstring)
+            srad[kq, 2] = wrad[i] + FAST_PRIORITY if fast[i] else wrad[i]
             for c in range(3):
                 spos[kq, c] = pos[i, c]
             row = srow[kq]
@@ -442,10 +488,13 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 bitsv += 8
             row[13] = bitsv
         # Neighbour search. Who examines a pair (exactly once):
-        #   narrow-narrow: the one of lower radius, ties the lower index (with roles: the primary; both
-        #                  primaries: the lower index);
-        #   wide-narrow:   the wide one;
-        #   wide-wide:     the laterally fast one if only one is, else the lower index.
+        #   all-vs-all: two narrow objects (reach w <= w_s, not fast): the one of lower radius, ties the
+        #               lower index, scanning upward within d0r + w + w_s; otherwise the one of higher
+        #               priority - fast before slow, then the larger w, ties the higher index - scanning
+        #               radii within d0r + 2 w of its own (a fast one: d0r + w + w_max). Wide objects then
+        #               pay for their own reach, and narrow ones for w_s, not for the widest.
+        #   with roles: narrow-narrow: the primary (both primaries: the lower index); wide-narrow: the
+        #               wide one; wide-wide: the laterally fast one if only one is, else the lower index.
         pcx = pcy = pcz = -(1 << 62)
         for a in range(acc):
             ra_row = srow[a]
@@ -483,15 +532,30 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                 st_x = -1 if px * inv_size - cxa < 0.5 else 1
                 st_y = -1 if py * inv_size - cya < 0.5 else 1
                 st_z = -1 if pz * inv_size - cza < 0.5 else 1
-            reach = d0r + wrad[i] + (wmax if wa else w_s)
-            # All-vs-all, narrow: the pair is examined by the object of lower radius (ties: lower index),
-            # so each object scans only the upper half of its radial window - half the entries read.
-            upward = not wa and not restrict
+            prio_a = wrad[i] + FAST_PRIORITY if fa else wrad[i]
+            upward = False
+            if restrict:
+                reach = d0r + wrad[i] + (wmax if wa else w_s)
+            elif fa:
+                reach = d0r + wrad[i] + wmax
+            elif wa:  # partners of lower priority have w <= w_a
+                reach = d0r + 2.0 * wrad[i]
+            else:  # narrow: narrow partners of higher radius
+                reach = d0r + wrad[i] + w_s
+                upward = True
             r_lo = ra if upward else ra - reach
             r_hi = ra + reach
+            if restrict:
+                prio_lim = np.inf
+            elif upward:
+                prio_lim = w_s  # a wide partner examines the pair
+            else:
+                prio_lim = prio_a
+            rad_lim = d0r + pad_a
             # The 27 cells around this one, looked up once per run of objects sharing a cell (objects are
-            # visited in bucket order, so a cell's objects come together, in order of radius). Upward
-            # scans then start from a pointer that only moves forward as the radius grows.
+            # visited in bucket order, so a cell's objects come together, in order of radius). Each cell's
+            # scan then starts from a pointer kept from the previous object of the run and moved to the
+            # first radius >= r_lo (a few steps: radii and reaches change little along the run).
             # With roles only the primaries scan, too few per cell for the 27 lookups to pay.
             if not restrict and (cxa != pcx or cya != pcy or cza != pcz):
                 pcx = cxa
@@ -517,11 +581,15 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                             q = (cx - cxa + 1) * 9 + (cy - cya + 1) * 3 + (cz - cza + 1)
                             lo = nb_lo[q]
                             end = nb_end[q]
-                        if upward:
+                        if not restrict:
                             lo = nb_ptr[q]
+                            start_q = nb_lo[q]
+                            while lo > start_q and srho[lo - 1] >= r_lo:
+                                lo -= 1
                             while lo < end and srho[lo] < r_lo:
                                 lo += 1
-                            nb_ptr[q] = lo
+                            if upward:  # later objects of the run start at least here
+                                nb_ptr[q] = lo
                         else:
                             hi = end
                             while lo < hi:  # first entry with radius >= r_lo
@@ -530,22 +598,31 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                                     lo = mid + 1
                                 else:
                                     hi = mid
+                        # First pass, without branches but the loop's own: the priority rule, condition
+                        # (2) and the search radius from the compact columns, the survivors' positions
+                        # written to a buffer (one in five survives; a branch per test was mispredicted
+                        # about as often as not). The second pass reads only their full rows.
+                        nbuf = 0
                         for b in range(lo, end):
                             rb = srho[b]
                             if rb > r_hi:
                                 break
-                            # condition (2) first, from the compact radial columns: it rejects about
-                            # half of the entries without touching their 128-byte rows
-                            if abs(rb - ra) - abs(srad[b, 0] - rdot_a) * half > d0r + pad_a + srad[b, 1]:
-                                continue
-                            # then the search radius, from compact positions: most entries that pass (2)
-                            # are beyond it, and again the full row is not read for them
+                            dx = spos[b, 0] - px
+                            dy = spos[b, 1] - py
+                            dz = spos[b, 2] - pz
+                            keep = ((srad[b, 2] <= prio_lim)
+                                    & (abs(rb - ra) - abs(srad[b, 0] - rdot_a) * half <= rad_lim + srad[b, 1])
+                                    & (dx * dx + dy * dy + dz * dz <= rf2))
+                            sbuf[nbuf] = b
+                            nbuf += keep
+                        for tb in range(nbuf):
+                            b = sbuf[tb]
+                            rb = srho[b]
+                            prio_b = srad[b, 2]
                             dx = spos[b, 0] - px
                             dy = spos[b, 1] - py
                             dz = spos[b, 2] - pz
                             d2 = dx * dx + dy * dy + dz * dz
-                            if d2 > rf2:
-                                continue
                             rbw = srow[b]
                             if rbw[10] != cx or rbw[11] != cy or rbw[12] != cz:
                                 continue
@@ -554,7 +631,13 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, eps, radial_acc
                                 continue
                             fl_b = int(rbw[13])
                             fb = (fl_b & 4) != 0
-                            if wa:
+                            if not restrict:
+                                if upward:
+                                    if rb == ra and j < i:
+                                        continue
+                                elif prio_b == prio_a and j > i:
+                                    continue
+                            elif wa:
                                 if (fl_b & 8) != 0:
                                     if fa != fb:
                                         if not fa:
@@ -631,9 +714,10 @@ _hash = _hash_py
 
 
 def window_of(t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray, kr: np.ndarray, kv: np.ndarray,
-              t_a: float, t_b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+              t_a: float, t_b: float, ka: np.ndarray | None = None) -> tuple:
     """The part of a knot table that covers ``[t_a, t_b]``, copied into a compact table of its own:
-    per-object first-knot times, offsets, counts, positions and velocities (for :func:`sweep`).
+    per-object first-knot times, offsets, counts, positions, velocities and (with ``ka``) accelerations
+    (for :func:`sweep`).
 
     Why: the sweep refreshes each object's current interval from the table as samples advance, and in a
     table hours long every object's rows sit on a different memory page; an hour's compact copy keeps
@@ -645,7 +729,7 @@ def window_of(t0: float, step: np.ndarray, offset: np.ndarray, count: np.ndarray
     sub_offset[1:] = np.cumsum(sub_count)[:-1]
     total = int(sub_count.sum())
     rows = np.repeat(offset + j0 - sub_offset, sub_count) + np.arange(total, dtype=np.int64)
-    return t0 + j0 * step, sub_offset, sub_count, kr[rows], kv[rows]
+    return t0 + j0 * step, sub_offset, sub_count, kr[rows], kv[rows], (None if ka is None else ka[rows])
 
 
 def universal_radial_accel(count: int) -> np.ndarray:
@@ -663,7 +747,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndar
           is_primary: np.ndarray, primaries_only: bool, d0: float, *, radial_accel: np.ndarray | None = None,
           is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
           d0_radial: float | None = None, accel_error: np.ndarray | None = None,
-          use_numba: bool | None = None) -> Emitted:
+          use_numba: bool | None = None, ka: np.ndarray | None = None) -> Emitted:
     """Every (pair, step) satisfying conditions (1) and (2) of the module docstring.
 
     ``t_samples``: centres of the sample intervals (UTC s); ``h``: their length (s); ``t0``, ``step``,
@@ -680,7 +764,8 @@ def sweep(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndar
     radial semi-axis is much less than its reach); ``accel_error``: per-object bound (km/s^2) on how far
     the interpolant's acceleration departs from point-mass gravity
     (:func:`~orbitwatch.kernels.interpolation.lateral_accel_error`), which lets condition (1) use each
-    pair's own relative-acceleration pad (default: the crude bound for everyone).
+    pair's own relative-acceleration pad (default: the crude bound for everyone); ``ka``: knot
+    accelerations of a quintic table (None: cubic Hermite).
     """
     if use_numba is None:
         use_numba = HAVE_NUMBA
@@ -689,7 +774,7 @@ def sweep(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndar
         radial_accel = universal_radial_accel(n)
     if not use_numba:
         return sweep_numpy(t_samples, h, t0, step, offset, count, kr, kv, eps, active, is_primary,
-                           primaries_only, d0, radial_accel, is_secondary, group, d0_radial, accel_error)
+                           primaries_only, d0, radial_accel, is_secondary, group, d0_radial, accel_error, ka)
     fn = _kernel()
     accel_pad = 0.5 * REL_ACCEL_BOUND * (h / 2) ** 2
     cap = max(1024, 4 * n)
@@ -700,7 +785,9 @@ def sweep(t_samples: np.ndarray, h: float, t0: float | np.ndarray, step: np.ndar
     args = (np.ascontiguousarray(t_samples, dtype=np.float64), float(h), t0s,
             np.ascontiguousarray(step, dtype=np.float64), np.ascontiguousarray(offset, dtype=np.int64),
             np.ascontiguousarray(count, dtype=np.int64), np.ascontiguousarray(kr, dtype=np.float64),
-            np.ascontiguousarray(kv, dtype=np.float64), np.ascontiguousarray(eps, dtype=np.float64),
+            np.ascontiguousarray(kv, dtype=np.float64),
+            np.zeros((1, 3)) if ka is None else np.ascontiguousarray(ka, dtype=np.float64), ka is not None,
+            np.ascontiguousarray(eps, dtype=np.float64),
             np.ascontiguousarray(radial_accel, dtype=np.float64),
             np.full(n, np.inf) if accel_error is None else np.ascontiguousarray(accel_error, dtype=np.float64),
             np.ascontiguousarray(active, dtype=np.bool_), np.ascontiguousarray(primary, dtype=np.bool_),
