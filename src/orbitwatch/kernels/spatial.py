@@ -259,6 +259,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
     # sort restores the order in about linear time. Filling buckets in this order leaves every bucket
     # sorted by radius, and condition (2) becomes a binary search plus a short scan.
     rorder = np.arange(n)
+    rkey = np.empty(n)
     # Bucket-ordered copies, one 128-byte row per object (position, velocity, rho', radial pad, eps,
     # cell, index, role bits): placing an object and reading a neighbour each touch two cache lines
     # instead of one line in each of a dozen arrays. Radii stay in their own array for the searches.
@@ -372,13 +373,21 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
         # step sorts from scratch
         if k == 0:
             rorder = np.argsort(rho)
+        # the radii in the current order, beside it: the sort then compares neighbours in one array
+        # instead of looking every radius up by index
+        for q in range(n):
+            rkey[q] = rho[rorder[q]]
         for q in range(1, n):
+            x_r = rkey[q]
+            if rkey[q - 1] <= x_r:
+                continue
             x_id = rorder[q]
-            x_r = rho[x_id]
             p_ = q - 1
-            while p_ >= 0 and rho[rorder[p_]] > x_r:
+            while p_ >= 0 and rkey[p_] > x_r:
+                rkey[p_ + 1] = rkey[p_]
                 rorder[p_ + 1] = rorder[p_]
                 p_ -= 1
+            rkey[p_ + 1] = x_r
             rorder[p_ + 1] = x_id
         # Lateral: the few objects faster than V_SPLIT (eccentric orbits near perigee) would set the cell
         # size for everyone. Cells are sized for the others; fast objects search a 3x3x3 block instead,
