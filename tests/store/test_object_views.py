@@ -10,12 +10,12 @@ PostgreSQL.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from orbitwatch.formats.records import SatcatRecord
 from orbitwatch.formats.tle import read_tle
-from orbitwatch.markings import Marking
+from orbitwatch.markings import Marking, combine
 from orbitwatch.sharing import Principal, readable_by
 from orbitwatch.sharing.releases import release
 from orbitwatch.sharing.testing import clear_catalogue, marking_strategy
@@ -123,7 +123,63 @@ def descriptions(draw):
     return out
 
 
-PRINCIPALS = ([_p(n, lv) for n in ("USA", "GBR", "FRA") for lv in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET")]
+USA_ONLY = Marking.parse("UNCLASSIFIED//USA EYES ONLY")
+USA_AUS = Marking.parse("UNCLASSIFIED//REL TO USA, AUS")
+# Found by the property test below: the newest description a USA reader may read that gives the owner
+# is D1, but D2 (name only) updated the row D0 shares with it (same marking, same originator), and the
+# view took every field from the row updated last.
+SHARED_ROW_CASE = [
+    (USA_ONLY, "USA", {"name": "D0", "owner": "D0", "object_type": "D0", "mass_kg": 1.0, "rcs_size": "D0"}),
+    (USA_AUS, "USA", {"owner": "D1"}),
+    (USA_ONLY, "USA", {"name": "D2"}),
+]
+
+
+def _ingest_descriptions(engine, descs, norad_id: int = 40000) -> None:
+    for m, nation, fields in descs:
+        rec = SatcatRecord(norad_id, object_name=fields.get("name"), owner=fields.get("owner"),
+                           object_type=fields.get("object_type"), mass_kg=fields.get("mass_kg"),
+                           rcs_size=fields.get("rcs_size"))
+        ingest_records(engine, [rec], source=f"src-{nation}-{m.rel_mask}", nation=nation, marking=m)
+
+
+def test_each_field_comes_from_the_newest_readable_description_that_gives_it(engine):
+    _ingest_descriptions(engine, SHARED_ROW_CASE)
+    with engine.connect() as c:
+        usa = get_object(c, 40000, where=readable_by(_p("USA", "UNCLASSIFIED")))
+        assert (usa.name, usa.owner, usa.object_type, usa.mass_kg, usa.rcs_size) == ("D2", "D1", "D0", 1.0, "D0")
+        assert usa.marking == "UNCLASSIFIED//USA EYES ONLY"
+        assert count_objects(c, where=readable_by(_p("USA"))) == 1
+        aus = get_object(c, 40000, where=readable_by(_p("AUS", "UNCLASSIFIED")))
+        assert (aus.name, aus.owner, aus.object_type, aus.mass_kg) == (None, "D1", None, None)
+        assert aus.marking == str(USA_AUS)
+        assert get_object(c, 40000, where=readable_by(_p("GBR"))) is None
+    # The same description given again, unchanged, is the newest to give the owner once more.
+    _ingest_descriptions(engine, [(USA_ONLY, "USA", {"owner": "D0"})])
+    with engine.connect() as c:
+        assert get_object(c, 40000, where=readable_by(_p("USA"))).owner == "D0"
+        assert get_object(c, 40000, where=readable_by(_p("AUS"))).owner == "D1"
+
+
+def test_a_composed_row_is_marked_by_the_descriptions_it_uses(engine):
+    """Every field from the less restricted description: the view is marked (and sourced, and dated) by
+    it alone, not by the secret one the reader may also read."""
+    secret = Marking.parse("SECRET//USA EYES ONLY")
+    _ingest_descriptions(engine, [(secret, "USA", {"owner": "D0"}), (USA_AUS, "USA", {"owner": "D1", "name": "D1"})])
+    with engine.connect() as c:
+        usa = get_object(c, 40000, where=readable_by(_p("USA", "SECRET")))
+        assert (usa.owner, usa.name) == ("D1", "D1")
+        assert usa.marking == str(USA_AUS) and usa.source == f"src-USA-{USA_AUS.rel_mask}"
+        assert count_objects(c, where=readable_by(_p("USA", "SECRET"))) == 1
+    _ingest_descriptions(engine, [(secret, "USA", {"mass_kg": 2.0})])
+    with engine.connect() as c:
+        usa = get_object(c, 40000, where=readable_by(_p("USA", "SECRET")))
+        assert (usa.owner, usa.name, usa.mass_kg, usa.marking) == ("D1", "D1", 2.0, "SECRET//USA EYES ONLY")
+        uncleared = get_object(c, 40000, where=readable_by(_p("USA", "UNCLASSIFIED")))
+        assert (uncleared.owner, uncleared.mass_kg, uncleared.marking) == ("D1", None, str(USA_AUS))
+
+
+PRINCIPALS = ([_p(n, lv) for n in ("USA", "GBR", "FRA", "AUS") for lv in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET")]
               + [_p(None, "UNCLASSIFIED", org) for org in ("ACME", "SATOPS")])
 
 
@@ -134,13 +190,10 @@ def test_every_field_a_reader_sees_comes_from_a_description_it_may_read(db_url):
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
               phases=[Phase.explicit, Phase.generate])
     @given(descriptions())
+    @example(SHARED_ROW_CASE)
     def check(descs):
         clear_catalogue(engine)
-        for m, nation, fields in descs:
-            rec = SatcatRecord(40000, object_name=fields.get("name"), owner=fields.get("owner"),
-                               object_type=fields.get("object_type"), mass_kg=fields.get("mass_kg"),
-                               rcs_size=fields.get("rcs_size"))
-            ingest_records(engine, [rec], source=f"src-{nation}", nation=nation, marking=m)
+        _ingest_descriptions(engine, descs)
         with engine.connect() as c:
             for p in PRINCIPALS:
                 readable = [fields for m, _, fields in descs if p.can_read(m)]
@@ -162,6 +215,12 @@ def test_every_field_a_reader_sees_comes_from_a_description_it_may_read(db_url):
                         assert value is not None, (p.label, f)
                         # ... from the newest readable description that gives it.
                         assert value == next(fields[f] for fields in reversed(readable) if f in fields)
+                # Marked by the descriptions whose values it shows (each value names its description),
+                # no more restrictively: what combining their markings gives, as far as readers go.
+                shown = {getattr(view, f) for f in _FIELDS} - {None}
+                used = [m for m, _, fields in descs if p.can_read(m) and shown & set(fields.values())]
+                assert used, (p.label, shown)
+                assert combine([Marking.parse(view.marking)]) == combine(used), (p.label, view.marking)
 
     try:
         check()

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from orbitwatch.errors import RecordError, ValidationError
+from orbitwatch.errors import MarkingError, RecordError, ValidationError
 from orbitwatch.formats.detect import ReadResult, read_bytes, read_path
 from orbitwatch.formats.omm import csv_header  # noqa: F401 - detection needs it: imported once, not per file
 from orbitwatch.formats.records import ElementSet, SatcatRecord
@@ -51,18 +51,16 @@ from orbitwatch.formats.satcat import (
 )
 from orbitwatch.formats.tle_fast import ElsetTable, TleReader
 from orbitwatch.formats.tle_fast import regimes as _regimes
-from orbitwatch.markings import (
-    DATA_MODES,
-    DEFAULT_SCHEME,
-    NATIONS,
-    TLP_LEVELS,
-    Marking,
-    nation_bit,
-    nations_from_mask,
-)
-from orbitwatch.store.base import marking_values
+from orbitwatch.markings import NATIONS, Marking, combine, nation_bit
+from orbitwatch.store.base import marking_from_row, marking_values
 from orbitwatch.store.engine import deferred_checkpoint
-from orbitwatch.store.schema import element_sets, ingest_batches, space_objects
+from orbitwatch.store.schema import (
+    FIELD_TIME_COLUMNS,
+    element_sets,
+    ingest_batches,
+    space_object_times,
+    space_objects,
+)
 
 _WGS72_MU = 398600.8
 _EARTH_RADIUS_KM = 6378.135
@@ -748,6 +746,9 @@ def _write_descriptions(conn: Connection, fields: Sequence[str], rows: list[tupl
         group = ("SELECT norad_id, max(row_id) AS row_id FROM space_objects WHERE n_sources = 1 AND marking = %s "
                  "AND nation IS NOT DISTINCT FROM %s GROUP BY norad_id")
         sets, changed = _merge_terms(fields, fill_only, distinct)
+        _record_field_times(cur, fields, fill_only, changed, f"FROM _ow_objects t JOIN ({group}) g ON "
+                            "g.norad_id = t.norad_id JOIN space_objects ON space_objects.row_id = g.row_id",
+                            (mv["marking"], nation), now, pg=True)
         cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = {ph} FROM _ow_objects t "
                     f"JOIN ({group}) g ON g.norad_id = t.norad_id "
                     f"WHERE space_objects.row_id = g.row_id AND ({' OR '.join(changed)})",
@@ -819,6 +820,9 @@ def _sqlite_merge_descriptions(conn: Connection, fields: Sequence[str], rows: li
         cur.execute("INSERT INTO _ow_match SELECT norad_id, max(row_id) FROM space_objects WHERE n_sources = 1 "
                     "AND marking = ? AND nation IS ? GROUP BY norad_id", (marking_text, nation))
         sets, changed = _merge_terms(fields, fill_only, "IS NOT")
+        _record_field_times(cur, fields, fill_only, changed, f"FROM {src} AS t JOIN _ow_match AS m ON "
+                            "m.norad_id = t.norad_id JOIN space_objects ON space_objects.row_id = m.row_id", (),
+                            now, pg=False)
         cur.execute(f"UPDATE space_objects SET {', '.join(sets)}, updated_at = ? FROM {src} AS t "
                     "JOIN _ow_match AS m ON m.norad_id = t.norad_id "
                     f"WHERE space_objects.row_id = m.row_id AND ({' OR '.join(changed)})", (now,))
@@ -843,8 +847,11 @@ def _q(name: str) -> str:
 def _merge_terms(fields: Sequence[str], fill_only: Collection[str], distinct: str) -> tuple[list[str], list[str]]:
     """SET terms and "row changed" tests of the staged-object merge (``t`` = the staged row): fill-only
     fields never overwrite a value, the others take the staged value when it has one; ``distinct`` is
-    the dialect's null-safe inequality (``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite)."""
-    sets, changed = [], []
+    the dialect's null-safe inequality (``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite).
+
+    On objects described under several markings (``multi``) a value given again unchanged counts too:
+    it makes the row's description of that field the newest again (:func:`_record_field_times`)."""
+    sets, changed, regiven = [], [], []
     for f in fields:
         q = _q(f)
         if f in fill_only:
@@ -853,7 +860,42 @@ def _merge_terms(fields: Sequence[str], fill_only: Collection[str], distinct: st
         else:
             sets.append(f"{q} = COALESCE(t.{q}, space_objects.{q})")
             changed.append(f"(t.{q} IS NOT NULL AND t.{q} {distinct} space_objects.{q})")
+            regiven.append(f"t.{q} IS NOT NULL")
+    if regiven:
+        changed.append(f"(space_objects.multi = 1 AND ({' OR '.join(regiven)}))")
     return sets, changed
+
+
+def _record_field_times(cur: Any, fields: Sequence[str], fill_only: Collection[str], changed: Sequence[str],
+                        matched: str, params: tuple, now: float, pg: bool) -> None:
+    """Before the merge's UPDATE (it needs the rows as they were): the time of each field of the rows it
+    will write, in ``space_object_times``: the batch's for the fields it gives, the field's own (or the
+    row's ``updated_at`` so far) for the others. ``matched``: FROM and JOIN clauses giving ``t`` (the
+    staged row) joined to ``space_objects`` (its row), with ``params``.
+
+    Only rows of objects described under several markings (``multi``) are recorded, and nothing is read
+    when the store has none: a single-row object's fields are all older than any description that later
+    arrives under another marking, so its ``updated_at`` orders them as well as their own times would.
+    """
+    cur.execute("SELECT 1 FROM space_objects WHERE multi = 1 LIMIT 1")
+    if cur.fetchone() is None:
+        return
+    now_sql = f"CAST({float(now)!r} AS double precision)" if pg else repr(float(now))
+    cols, values = [], []
+    for f in SATCAT_FIELDS:
+        at = _q(FIELD_TIME_COLUMNS[f])
+        kept = f"COALESCE(x.{at}, space_objects.updated_at)"
+        cols.append(at)
+        if f not in fields:
+            values.append(kept)
+            continue
+        q = _q(f)
+        given = f"space_objects.{q} IS NULL AND t.{q} IS NOT NULL" if f in fill_only else f"t.{q} IS NOT NULL"
+        values.append(f"CASE WHEN {given} THEN {now_sql} ELSE {kept} END")
+    cur.execute(f"INSERT INTO space_object_times (row_id, {', '.join(cols)}) SELECT space_objects.row_id, "
+                f"{', '.join(values)} {matched} LEFT JOIN space_object_times AS x ON x.row_id = space_objects.row_id "
+                f"WHERE space_objects.multi = 1 AND ({' OR '.join(changed)}) ON CONFLICT (row_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols), params)
 
 
 def _names(columns: Sequence[str]) -> str:
@@ -883,12 +925,14 @@ def refresh_object_views(conn: Connection, norad_ids: Sequence[int]) -> int:
     Call after anything that changes base rows other than ingest (a release widening a marking). Returns
     the number of composed rows written.
     """
-    so = space_objects
+    so, ft = space_objects, space_object_times
     ids = sorted(set(norad_ids))
     written = 0
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        base = conn.execute(select(so).where(so.c.norad_id.in_(chunk), so.c.n_sources == 1)
+        times = [ft.c[c] for c in FIELD_TIME_COLUMNS.values()]
+        base = conn.execute(select(so, *times).select_from(so.outerjoin(ft, ft.c.row_id == so.c.row_id))
+                            .where(so.c.norad_id.in_(chunk), so.c.n_sources == 1)
                             .order_by(so.c.norad_id, so.c.row_id)).mappings().all()
         conn.execute(delete(so).where(so.c.norad_id.in_(chunk), so.c.n_sources > 1))
         by_object: dict[int, list] = {}
@@ -931,41 +975,59 @@ def _reader_sets(rows: Sequence[Any]) -> set[frozenset[int]]:
 
 
 def _combined_marking(rows: Sequence[Any]) -> dict | None:
-    """Marking values of a row composed from ``rows``: readable only by whoever may read every one of
-    them (highest classification, common releasability, strictest data mode and TLP, organisations named
-    by all the TLP:AMBER/RED ones). None when no partner nation is common to all."""
-    rel = -1
-    for r in rows:
-        rel &= r["rel_mask"]
-    if rel <= 0:
+    """Marking values of a row composed from ``rows``: their derived marking (``markings.combine``:
+    readable only by whoever may read every one of them). None when no partner nation is common to all."""
+    try:
+        return marking_values(combine(marking_from_row(r) for r in rows))
+    except MarkingError:
         return None
-    rank = max(r["class_rank"] for r in rows)
-    mode = max((r["data_mode"] for r in rows), key=DATA_MODES.index)
-    tlps = [r["tlp"] for r in rows]
-    tlp = None if any(t is None for t in tlps) else max(tlps, key=TLP_LEVELS.index)
-    named = [frozenset(o for o in (r["orgs"] or "").split(",") if o) for r in rows if r["tlp"] in _PARTNER_TLPS]
-    orgs = frozenset.intersection(*named) if named else frozenset()
-    m = Marking(DEFAULT_SCHEME.levels[rank], nations_from_mask(rel), mode, tlp, orgs)
-    return marking_values(m)
+
+
+def _field_time(row: Any, f: str) -> float:
+    """When ``row`` (a base row with its ``space_object_times``) was last given field ``f``."""
+    at = row[FIELD_TIME_COLUMNS[f]]
+    return at if at is not None else (row["updated_at"] or 0.0)
 
 
 def compose_views(rows: Sequence[Any]) -> list[dict]:
-    """Composed rows of one object from its base rows (mappings), one per reader set of two or more.
+    """Composed rows of one object from its base rows (mappings: every column and the field times of
+    ``space_object_times``), one per distinct composition that a set of two or more descriptions some
+    reader may read together gets.
 
-    Each field takes the value of the most recently updated description that has one.
+    Each field takes the value of the newest description in the set that gives it (field times, not the
+    rows' last update: one row holds every description of its marking). The row is marked, sourced and
+    dated by the descriptions it actually uses, so that it shows nothing of the others.
+
+    ``n_sources`` (2 + the sum over fields of how recent the chosen description is, ranked among all
+    the object's field values) makes a reader's own composition its best readable row: any other row it
+    may read takes each field from descriptions the reader may read too, so from one no newer than the
+    reader's own choice, and differs from it in at least one field (a strictly lower rank) or not at all.
     """
+    order = sorted({(_field_time(r, f), r["row_id"]) for r in rows for f in SATCAT_FIELDS if r[f] is not None})
+    rank = {key: i for i, key in enumerate(order, start=1)}
     out = []
+    seen: set[tuple] = set()
     for s in sorted(_reader_sets(rows), key=lambda x: (len(x), sorted(x))):
-        members = [rows[i] for i in sorted(s)]
-        mv = _combined_marking(members)
+        if _combined_marking([rows[i] for i in s]) is None:
+            continue  # no principal may read them all (the node's own callers read every row anyway)
+        givers = tuple(max((i for i in s if rows[i][f] is not None), default=None,
+                           key=lambda i, f=f: (_field_time(rows[i], f), rows[i]["row_id"]))
+                       for f in SATCAT_FIELDS)
+        if givers in seen:  # the same composition as a set already done: the same row
+            continue
+        seen.add(givers)
+        # A set none of which gives a field still tells that its descriptions exist: marked by all of them.
+        used = [rows[i] for i in sorted({g for g in givers if g is not None} or s)]
+        mv = _combined_marking(used)
         if mv is None:
             continue
-        newest_first = sorted(members, key=lambda r: (r["updated_at"] or 0.0, r["row_id"]), reverse=True)
-        view = {"norad_id": members[0]["norad_id"], "n_sources": len(members), "multi": 1, "nation": None,
-                "source": ",".join(sorted({r["source"] for r in members if r["source"]})) or None,
-                "updated_at": max((r["updated_at"] or 0.0) for r in members), **mv}
-        for f in SATCAT_FIELDS:
-            view[f] = next((r[f] for r in newest_first if r[f] is not None), None)
+        score = sum(rank[(_field_time(rows[g], f), rows[g]["row_id"])]
+                    for f, g in zip(SATCAT_FIELDS, givers, strict=True) if g is not None)
+        view = {"norad_id": used[0]["norad_id"], "n_sources": 2 + score, "multi": 1, "nation": None,
+                "source": ",".join(sorted({r["source"] for r in used if r["source"]})) or None,
+                "updated_at": max((r["updated_at"] or 0.0) for r in used), **mv}
+        for f, g in zip(SATCAT_FIELDS, givers, strict=True):
+            view[f] = rows[g][f] if g is not None else None
         out.append(view)
     return out
 

@@ -33,8 +33,10 @@ _G = element_sets.alias("es_g")
 
 
 def _view_condition(where: Where) -> ColumnElement[bool]:
-    """The reader's view of each object: its readable ``space_objects`` row with the most sources (ties:
-    the newest row). Objects with a single description (``multi = 0``) skip the test."""
+    """The reader's view of each object: its readable ``space_objects`` row with the highest ``n_sources``
+    (ties: the newest row). Composed rows rank so that this is the reader's own composition, each field
+    from the newest description it may read (``store.ingest.compose_views``). Objects with a single
+    description (``multi = 0``) skip the test."""
     so, b = space_objects, _BETTER
     better = and_(b.c.norad_id == so.c.norad_id,
                   or_(b.c.n_sources > so.c.n_sources, and_(b.c.n_sources == so.c.n_sources, b.c.row_id > so.c.row_id)))

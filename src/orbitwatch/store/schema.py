@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
 from orbitwatch.store.base import BigId, marking_columns, metadata
@@ -23,6 +23,16 @@ class Digest(TypeDecorator):
         return value
 
 
+#: The descriptive fields of an object (``formats.satcat.OBJECT_FIELDS``; not imported from there, which
+#: would load the SATCAT readers wherever the schema is needed).
+DESCRIBED_FIELDS = (
+    "object_id", "name", "object_type", "owner", "owner_nation", "launch_date", "launch_site",
+    "decay_date", "period_min", "inclination", "apogee_km", "perigee_km", "regime", "rcs_m2", "rcs_size",
+    "mass_kg", "hbr_m", "ops_status",
+)
+#: The ``space_object_times`` column holding when each descriptive field of a base object row was last given.
+FIELD_TIME_COLUMNS = {f: f"{f}_at" for f in DESCRIBED_FIELDS}
+
 ingest_batches = Table(
     "ingest_batches", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
@@ -41,12 +51,13 @@ ingest_batches = Table(
 
 space_objects = Table(
     "space_objects", metadata,
-    # One row per object *and per (marking, originating nation)* that described it (``n_sources`` = 1), so
-    # that every field a reader sees comes from records released to that reader; plus, for objects
-    # described under several markings, one composed row per distinct set of descriptions some reader may
-    # read together (``n_sources`` = how many). A reader's view of an object is its readable row with the
-    # most sources (``store.queries.readable_objects``); ``multi`` = 1 on every row of such objects lets
-    # the common single-row objects skip that test.
+    # One row per object *and per (marking, originating nation)* that described it (``n_sources`` = 1:
+    # "base rows"), so that every field a reader sees comes from records released to that reader; plus, for
+    # objects described under several markings, composed rows (``n_sources`` >= 2) for the sets of
+    # descriptions some reader may read together (``store.ingest.compose_views``). A reader's view of an
+    # object is its readable row with the highest ``n_sources`` (``store.queries.readable_objects``), which
+    # composed rows hold so that this is the reader's own composition. ``multi`` = 1 on every row of such
+    # objects lets the common single-row objects skip that test.
     Column("row_id", BigId, primary_key=True, autoincrement=True),
     Column("norad_id", Integer, nullable=False),
     Column("object_id", String(16)),
@@ -80,6 +91,19 @@ space_objects = Table(
     # or sort every object of the regime (MEO page: 1-4.5 ms on SQLite, LEO 4-9 ms on PostgreSQL with
     # stale statistics; 0.1-0.3 ms with it). About 10 ms more per full-catalogue ingest.
     Index("ix_space_objects_regime", "regime", "norad_id"),
+)
+
+space_object_times = Table(
+    "space_object_times", metadata,
+    # When each field of a base object row was last given a value, for the composed rows, which take each
+    # field from the newest description that gives it: one base row holds every description of its
+    # marking, so its ``updated_at`` is the time of the last one, whatever fields that one gave. Only rows
+    # of objects described under several markings (``multi``) that were updated since have one; a row
+    # without one holds every field since its ``updated_at``. A table of its own, not columns of
+    # ``space_objects``: the single-row objects of a catalogue never write it.
+    Column("row_id", BigId, ForeignKey("space_objects.row_id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    *(Column(c, Float) for c in FIELD_TIME_COLUMNS.values()),
 )
 
 element_sets = Table(
