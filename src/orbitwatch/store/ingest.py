@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ from orbitwatch.formats.satcat import (
 )
 from orbitwatch.formats.tle_fast import ElsetTable, TleReader
 from orbitwatch.formats.tle_fast import regimes as _regimes
-from orbitwatch.markings import NATIONS, Marking, combine, nation_bit
-from orbitwatch.store.base import marking_from_row, marking_values
+from orbitwatch.markings import DEFAULT_SCHEME, NATIONS, Marking, combine, nation_bit, nations_from_mask
+from orbitwatch.store.base import marking_values
 from orbitwatch.store.engine import deferred_checkpoint
 from orbitwatch.store.schema import (
     FIELD_TIME_COLUMNS,
@@ -974,11 +975,20 @@ def _reader_sets(rows: Sequence[Any]) -> set[frozenset[int]]:
     return {s for s in sets if len(s) > 1}
 
 
-def _combined_marking(rows: Sequence[Any]) -> dict | None:
-    """Marking values of a row composed from ``rows``: their derived marking (``markings.combine``:
-    readable only by whoever may read every one of them). None when no partner nation is common to all."""
+def _marking_key(row: Any) -> tuple:
+    """The marking columns of a row, as a hashable key (a store holds few distinct markings)."""
+    return row["class_rank"], row["rel_mask"], row["data_mode"], row["tlp"], row["orgs"] or ""
+
+
+@lru_cache(maxsize=4096)
+def _derived_marking(keys: frozenset[tuple]) -> dict | None:
+    """Marking values of a row composed from rows with these markings (:func:`_marking_key`): their
+    derived marking (``markings.combine``: readable only by whoever may read every one of them). None
+    when no partner nation is common to all. Callers copy the values, never change them."""
+    markings = [Marking(DEFAULT_SCHEME.levels[rank], nations_from_mask(mask), mode, tlp,
+                        frozenset(o for o in orgs.split(",") if o)) for rank, mask, mode, tlp, orgs in keys]
     try:
-        return marking_values(combine(marking_from_row(r) for r in rows))
+        return marking_values(combine(markings))
     except MarkingError:
         return None
 
@@ -1003,29 +1013,36 @@ def compose_views(rows: Sequence[Any]) -> list[dict]:
     may read takes each field from descriptions the reader may read too, so from one no newer than the
     reader's own choice, and differs from it in at least one field (a strictly lower rank) or not at all.
     """
-    order = sorted({(_field_time(r, f), r["row_id"]) for r in rows for f in SATCAT_FIELDS if r[f] is not None})
-    rank = {key: i for i, key in enumerate(order, start=1)}
+    # (time given, row id) of each row's value of each field; None where the row has no value.
+    keys = [[(_field_time(r, f), r["row_id"]) if r[f] is not None else None for f in SATCAT_FIELDS] for r in rows]
+    rank = {k: i for i, k in enumerate(sorted({k for ks in keys for k in ks if k is not None}), start=1)}
+    marks = [_marking_key(r) for r in rows]
     out = []
     seen: set[tuple] = set()
     for s in sorted(_reader_sets(rows), key=lambda x: (len(x), sorted(x))):
-        if _combined_marking([rows[i] for i in s]) is None:
+        if _derived_marking(frozenset(marks[i] for i in s)) is None:
             continue  # no principal may read them all (the node's own callers read every row anyway)
-        givers = tuple(max((i for i in s if rows[i][f] is not None), default=None,
-                           key=lambda i, f=f: (_field_time(rows[i], f), rows[i]["row_id"]))
-                       for f in SATCAT_FIELDS)
-        if givers in seen:  # the same composition as a set already done: the same row
+        givers = []
+        for j in range(len(SATCAT_FIELDS)):
+            best = newest = None
+            for i in s:
+                k = keys[i][j]
+                if k is not None and (newest is None or k > newest):
+                    best, newest = i, k
+            givers.append(best)
+        key = tuple(givers)
+        if key in seen:  # the same composition as a set already done: the same row
             continue
-        seen.add(givers)
+        seen.add(key)
         # A set none of which gives a field still tells that its descriptions exist: marked by all of them.
-        used = [rows[i] for i in sorted({g for g in givers if g is not None} or s)]
-        mv = _combined_marking(used)
+        used = sorted({g for g in givers if g is not None} or s)
+        mv = _derived_marking(frozenset(marks[i] for i in used))
         if mv is None:
             continue
-        score = sum(rank[(_field_time(rows[g], f), rows[g]["row_id"])]
-                    for f, g in zip(SATCAT_FIELDS, givers, strict=True) if g is not None)
-        view = {"norad_id": used[0]["norad_id"], "n_sources": 2 + score, "multi": 1, "nation": None,
-                "source": ",".join(sorted({r["source"] for r in used if r["source"]})) or None,
-                "updated_at": max((r["updated_at"] or 0.0) for r in used), **mv}
+        score = sum(rank[keys[g][j]] for j, g in enumerate(givers) if g is not None)
+        view = {"norad_id": rows[used[0]]["norad_id"], "n_sources": 2 + score, "multi": 1, "nation": None,
+                "source": ",".join(sorted({rows[i]["source"] for i in used if rows[i]["source"]})) or None,
+                "updated_at": max((rows[i]["updated_at"] or 0.0) for i in used), **mv}
         for f, g in zip(SATCAT_FIELDS, givers, strict=True):
             view[f] = rows[g][f] if g is not None else None
         out.append(view)
