@@ -328,7 +328,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
                         ok = False
                     coef[i, c] = r0
                     coef[i, 3 + c] = w0
-                    if quint:
+                    if quint:  # interpolation.quintic_coefficients, inlined for numba (tests compare the two)
                         e0 = ka[row, c] * hh * hh
                         e1 = ka[row + 1, c] * hh * hh
                         dr = r1 - r0
