@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+import pytest
 from sqlalchemy import (
     Column,
     Float,
@@ -32,8 +33,9 @@ ISS = ("0 ISS (ZARYA)",
        "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.49815350420051")
 
 
-def _old_schema() -> MetaData:
-    """The tables as the previous version created them (store/schema.py before object rows per marking)."""
+def _old_schema(omit: tuple[str, ...] = ()) -> MetaData:
+    """The tables as the previous version created them (store/schema.py before object rows per marking);
+    ``omit``: object columns left out, as if added to the schema after that version."""
     md = MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_N_name)s",
                                      "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
                                      "pk": "pk_%(table_name)s"})
@@ -52,6 +54,8 @@ def _old_schema() -> MetaData:
           Column("mass_kg", Float), Column("hbr_m", Float), Column("ops_status", String(4)),
           Column("source", String(64)), Column("nation", String(3)), Column("updated_at", Float),
           *marking_columns(), Index("ix_space_objects_kind", "owner", "object_type", "regime"))
+    for name in omit:
+        md.tables["space_objects"]._columns.remove(md.tables["space_objects"].c[name])
     cols = [Column(c.name, c.type if c.name != "digest" else String(32), nullable=c.nullable)
             for c in element_sets.columns if c.name not in ("id", "batch_id") and c.name not in
             {m.name for m in marking_columns()}]
@@ -61,13 +65,14 @@ def _old_schema() -> MetaData:
     return md
 
 
-def test_previous_store_is_upgraded_in_place(db_url):
+@pytest.mark.parametrize("omit", [(), ("rcs_size", "hbr_m")], ids=["v1", "v1-without-later-columns"])
+def test_previous_store_is_upgraded_in_place(db_url, omit):
     es = next(r for r in read_tle(list(ISS)) if hasattr(r, "norad_id"))
     mv = marking_values(Marking())
     packed = struct.pack("<qd8d", es.norad_id, es.epoch_unix, es.mean_motion, es.eccentricity, es.inclination,
                          es.raan, es.arg_perigee, es.mean_anomaly, es.bstar, es.mean_motion_dot)
     hexdigest = hashlib.blake2b(packed + mv["marking"].encode(), digest_size=16).hexdigest()
-    old = _old_schema()
+    old = _old_schema(omit)
     raw = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     old.create_all(raw)
     with raw.begin() as c:
@@ -90,6 +95,8 @@ def test_previous_store_is_upgraded_in_place(db_url):
         assert (row.norad_id, row.n_sources, row.multi, row.owner, row.name) == (25544, 1, 0, "ISS", "ISS (ZARYA)")
         assert bytes(c.execute(select(element_sets.c.digest)).scalar_one()) == bytes.fromhex(hexdigest)
         assert get_object(c, 25544).object_type == "PAY"
+        if omit:  # columns the old table lacked are there, empty
+            assert (row.rcs_size, row.hbr_m) == (None, None)
     again = ingest_records(engine, [es], source="new")
     assert (again.accepted, again.duplicates) == (0, 1)
     open_engine(db_url).dispose()  # a second open finds nothing to do

@@ -131,7 +131,11 @@ def _upgrade_objects_per_marking(engine: Engine) -> None:
     _log.warning("upgrading the store: object rows per marking, binary element-set digests")
     pg = engine.dialect.name == "postgresql"
     old_indexes = [ix["name"] for ix in insp.get_indexes("space_objects")]
-    keep = [c.name for c in space_objects.columns if c.name not in ("row_id", "n_sources", "multi")]
+    # Only the columns the old table has: a column added to space_objects since then stays empty (NULL)
+    # instead of breaking the copy.
+    old_cols = {c["name"] for c in insp.get_columns("space_objects")}
+    keep = [c.name for c in space_objects.columns if c.name not in ("row_id", "n_sources", "multi")
+            and c.name in old_cols]
     names = ", ".join(f'"{c}"' for c in keep)
     with engine.begin() as conn:
         for ix in old_indexes:
