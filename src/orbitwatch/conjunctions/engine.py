@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -81,13 +82,55 @@ class SweepParams:
     radial_accel: np.ndarray | None = None  # jump-free radial_accel_bound per object (km/s^2)
 
 
+@dataclass(frozen=True)
+class GroupParams:
+    """What a slice needs to turn its own candidate rows into refined approaches (see
+    :func:`sweep_slice`)."""
+
+    n_samples: int  # samples in the whole window
+    colocated_s: float  # a run longer than this is one co-located stay
+    prune_km: float  # refinement keeps approaches within this (km)
+
+
+@dataclass
+class Guesses:
+    """First guesses of times of closest approach (:func:`first_guesses`): object indices, guess,
+    search window and whether the guess stands for a co-located stay."""
+
+    i: np.ndarray
+    j: np.ndarray
+    t: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    colocated: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+    def take(self, idx: np.ndarray) -> Guesses:
+        return Guesses(*(getattr(self, f)[idx] for f in ("i", "j", "t", "lo", "hi", "colocated")))
+
+    @classmethod
+    def concat(cls, parts: Sequence[Guesses]) -> Guesses:
+        fields = ("i", "j", "t", "lo", "hi", "colocated")
+        if not parts:
+            z = np.zeros(0)
+            zi = np.zeros(0, dtype=np.int64)
+            return cls(zi, zi.copy(), z, z.copy(), z.copy(), np.zeros(0, dtype=bool))
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+
+
 @dataclass
 class SliceResult:
-    emitted: Emitted
+    emitted: Emitted  # with GroupParams: only the rows of runs that may go on in a neighbouring slice
     first_failure: np.ndarray  # per object, UTC s of the first failed knot (+inf: none)
     first_code: np.ndarray  # SGP4 error code of that failure
     knots: int
     seconds: dict[str, float]
+    rows: int = 0  # candidate rows found
+    guesses: int = 0  # first guesses made in the slice
+    refined: Refined | None = None  # approaches from the slice's own runs, within GroupParams.prune_km
+    refined_guesses: Guesses | None = None  # the guess of each refined row
 
 
 #: The sweep reads knots from a compact copy of at most this much of a slice at a time (s). It refreshes
@@ -99,11 +142,17 @@ SUB_SLICE_S = 3600.0
 
 def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepParams, k_lo: int, k_hi: int,
                 active: np.ndarray, is_primary: np.ndarray, use_numba: bool | None = None,
-                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None) -> SliceResult:
+                is_secondary: np.ndarray | None = None, group: np.ndarray | None = None,
+                grouping: GroupParams | None = None) -> SliceResult:
     """Knots for samples ``k_lo .. k_hi-1`` (laid once for the slice), then the grid sweep over them, one
-    compact hour-long copy of the knot table at a time (:func:`~orbitwatch.kernels.spatial.window_of`)."""
-    import time
+    compact hour-long copy of the knot table at a time (:func:`~orbitwatch.kernels.spatial.window_of`).
 
+    With ``grouping``, the slice also groups and refines its own candidate runs (:func:`first_guesses`,
+    :func:`refine_guesses`): only the rows of runs that touch the slice's first or last sample, which may
+    go on in the neighbouring slice, come back raw (in ``emitted``) for the caller to join across the
+    boundary. A run wholly inside the slice gives the same guesses here as in the whole window, so the
+    result is the same as grouping everything at the end; the work is done while other slices sweep,
+    and only approaches travel back instead of every candidate row."""
     from orbitwatch.kernels.spatial import window_of
 
     t_a = time.perf_counter()
@@ -140,8 +189,95 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     for i in np.flatnonzero(np.isfinite(first)):
         seg = ks.err[ks.offset[i]:ks.offset[i] + ks.count[i]]
         codes[i] = int(seg[np.flatnonzero(seg)[0]])
-    return SliceResult(Emitted.concat(parts), first, codes, int(ks.count.sum()),
-                       {"knots": t_b - t_a, "sweep": t_c - t_b, "knots_cpu": c_b - c_a, "sweep_cpu": c_c - c_b})
+    em = Emitted.concat(parts)
+    seconds = {"knots": t_b - t_a, "sweep": t_c - t_b, "knots_cpu": c_b - c_a, "sweep_cpu": c_c - c_b}
+    out = SliceResult(em, first, codes, int(ks.count.sum()), seconds, rows=len(em))
+    if grouping is not None:
+        em = em.sort()
+        edge = edge_rows(em, k_lo, k_hi, grouping.n_samples)
+        inner = Emitted(*(getattr(em, f)[~edge] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
+        out.emitted = Emitted(*(getattr(em, f)[edge] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
+        g = first_guesses(inner, params.t_start, params.h, grouping.colocated_s)
+        out.guesses = len(g)
+        ref = refine_guesses(token, portables, g.i, g.j, g.t, g.lo, g.hi, grouping.prune_km)
+        out.refined = ref
+        out.refined_guesses = g.take(ref.index)
+        seconds["group_refine"] = time.perf_counter() - t_c
+        seconds["group_refine_cpu"] = time.process_time() - c_c
+    return out
+
+
+def edge_rows(em: Emitted, k_lo: int, k_hi: int, n_samples: int) -> np.ndarray:
+    """Rows (of ``em``, sorted by pair and sample) of the runs that contain the slice's first sample
+    ``k_lo`` (unless it starts the window) or its last ``k_hi - 1`` (unless it ends the window): runs that
+    may continue in the neighbouring slice."""
+    n = len(em)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_end = np.concatenate([run_start[1:], [n]]) - 1
+    touches = np.zeros(len(run_start), dtype=bool)
+    if k_lo > 0:
+        touches |= em.k[run_start] == k_lo
+    if k_hi < n_samples:
+        touches |= em.k[run_end] == k_hi - 1
+    return touches[run_id]
+
+
+def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float) -> Guesses:
+    """First guesses of TCA from candidate rows sorted by (i, j, k): one per co-located stay (a run longer
+    than ``colocated_s``, at its closest sample), one per sign change of the range rate inside a shorter
+    run, and one per run edge where the pair still approaches (last sample) or already recedes (first)."""
+    n = len(em)
+    if n == 0:
+        return Guesses.concat([])
+    tk = t_start + (em.k + 0.5) * h
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_end = np.concatenate([run_start[1:], [n]]) - 1
+    run_len = run_end - run_start + 1
+    long_run = run_len * h > colocated_s
+    parts: list[Guesses] = []
+    # (a) co-located stays: one guess at the closest sample of each long run
+    if long_run.any():
+        ms = np.array([a + int(np.argmin(em.dist[a:b + 1]))
+                       for a, b in zip(run_start[long_run].tolist(), run_end[long_run].tolist(), strict=True)],
+                      dtype=np.int64)
+        parts.append(Guesses(em.i[ms], em.j[ms], tk[ms] + em.tau[ms], tk[ms] - h, tk[ms] + h,
+                             np.ones(len(ms), dtype=bool)))
+    short = ~long_run[run_id]
+    # (b) sign changes of g between consecutive samples of a run (approach then recession)
+    same_run_next = np.zeros(n, dtype=bool)
+    same_run_next[:-1] = ~new_run[1:]
+    sc = short & same_run_next & (em.g <= 0)
+    sc[:-1] &= em.g[1:] > 0
+    sc[-1] = False
+    idx = np.flatnonzero(sc)
+    if len(idx):
+        g0, g1 = em.g[idx], em.g[idx + 1]
+        frac = np.clip(-g0 / np.where(g1 - g0 > 0, g1 - g0, 1.0), 0.0, 1.0)
+        parts.append(Guesses(em.i[idx], em.j[idx], tk[idx] + frac * h, tk[idx] - h / 2, tk[idx + 1] + h / 2,
+                             np.zeros(len(idx), dtype=bool)))
+    # (c) run edges: receding at the first sample, or approaching at the last
+    first = short & new_run & (em.g > 0)
+    last_mask = np.zeros(n, dtype=bool)
+    last_mask[run_end] = True
+    last = short & last_mask & (em.g <= 0)
+    for mask in (first, last):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            parts.append(Guesses(em.i[idx], em.j[idx], tk[idx] + em.tau[idx], tk[idx] - h, tk[idx] + h,
+                                 np.zeros(len(idx), dtype=bool)))
+    out = Guesses.concat(parts)
+    out.i = out.i.astype(np.int64)
+    out.j = out.j.astype(np.int64)
+    out.colocated = out.colocated.astype(bool)
+    return out
 
 
 def eval_states(sats: Sequence[Satrec], idx: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,6 +20,9 @@ Pipeline (each stage timed in :attr:`ScreeningResult.stage_seconds`):
    ``co-located``.
 5. **refine** – Newton iteration on ``dr . dv = 0`` with SGP4 itself until the step is below 10 µs
    (TCA to well below 1 ms, miss distance to well below 1 m against SGP4).
+   Stages 4 and 5 run inside each slice's work unit for the runs wholly inside the slice, while other
+   slices still sweep; the stage timings ``group`` and ``refine`` are then only the runs that cross a
+   slice boundary (``sweep.group_refine`` is the slices' share).
 6. **pc** – probability of collision with the default TLE covariance model (see :func:`_attach_pc`).
 
 Volumes: ``sphere`` keeps approaches with miss distance ``<= threshold_km``. ``rtn-ellipsoid`` and
@@ -274,11 +277,14 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     else:
         executor = engine.LocalExecutor(token, ports, nworkers)
     plan = engine.slice_plan(n_samples, nworkers, h)
+    # Slices group and refine their own runs (engine.sweep_slice); runs that cross a slice boundary come
+    # back as rows and are joined here.
+    grouping = engine.GroupParams(n_samples, COLOCATED_S, reach + 0.05)
     lap("prepare")
     with executor:
         report("sweep", 0.0)
         slices = executor.map(engine.sweep_slice,
-                              [(params, k0, k1, active, is_primary, use_numba, is_secondary, group)
+                              [(params, k0, k1, active, is_primary, use_numba, is_secondary, group, grouping)
                                for k0, k1 in plan],
                               on_done=lambda n: report("sweep", n / len(plan)))
         lap("sweep")
@@ -291,30 +297,31 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         for s in reversed(slices):
             hit = np.isfinite(s.first_failure) & (s.first_failure <= first_fail)
             codes[hit] = s.first_code[hit]
-        result.candidates = len(em)
+        result.candidates = sum(s.rows for s in slices)
         result.stats["knots"] = sum(s.knots for s in slices)
         result.stats["active"] = int(active.sum())
         result.stats["samples"] = n_samples
 
-        # 4. group into first guesses -------------------------------------------------------------
-        gi, gj, gt, glo, ghi, gcol = _guesses(em, t_start, h)
+        # 4. group the runs that cross slice boundaries into first guesses ------------------------
+        edge = engine.first_guesses(em, t_start, h, COLOCATED_S)
         lap("group")
-        result.stats["guesses"] = len(gi)
+        result.stats["guesses"] = sum(s.guesses for s in slices) + len(edge)
 
-        # 5. refine against SGP4 --------------------------------------------------------------------
-        chunks = engine.split_evenly(len(gi), 2 * nworkers if len(gi) > 2000 else 1)
+        # 5. refine them against SGP4 ---------------------------------------------------------------
+        chunks = engine.split_evenly(len(edge), 2 * nworkers if len(edge) > 2000 else 1)
         report("refine", 0.0)
-        prune = reach + 0.05
         parts = executor.map(engine.refine_guesses,
-                             [(gi[x:y], gj[x:y], gt[x:y], glo[x:y], ghi[x:y], prune) for x, y in chunks],
+                             [(edge.i[x:y], edge.j[x:y], edge.t[x:y], edge.lo[x:y], edge.hi[x:y], grouping.prune_km)
+                              for x, y in chunks],
                              on_done=lambda n: report("refine", n / max(len(chunks), 1)))
     lap("refine")
-    if parts:
-        ref = engine.Refined(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                               ("t", "r1", "v1", "r2", "v2")),
-                             np.concatenate([p.index + x for p, (x, _) in zip(parts, chunks, strict=True)]))
-    else:
-        ref = None
+    refined = [s.refined for s in slices] + parts
+    guesses = [s.refined_guesses for s in slices] + [edge.take(p.index + x)
+                                                     for p, (x, _) in zip(parts, chunks, strict=True)]
+    total = sum(len(r.t) for r in refined)
+    ref = engine.Refined(*(np.concatenate([getattr(r, f) for r in refined]) for f in ("t", "r1", "v1", "r2", "v2")),
+                         np.arange(total)) if total else None
+    g_all = engine.Guesses.concat(guesses)
 
     # flags for objects that failed in the window
     for n in np.flatnonzero(np.isfinite(first_fail)):
@@ -324,8 +331,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
 
     # 6. assemble events -----------------------------------------------------------------------------
     if ref is not None:
-        at = ref.index
-        events = _assemble(ref, gi[at], gj[at], gcol[at], glo[at], ghi[at], norads, is_primary,
+        events = _assemble(ref, g_all.i, g_all.j, g_all.colocated, g_all.lo, g_all.hi, norads, is_primary,
                            prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes)
     else:
         events = []
@@ -370,69 +376,6 @@ def _shell_overlap(lo: np.ndarray, hi: np.ndarray, primary: np.ndarray | None,
     out = np.zeros(n, dtype=bool)
     out[order] = ov
     return out
-
-
-def _guesses(em, t_start: float, h: float):
-    """First guesses of TCA from candidate rows sorted by (i, j, k); see the module docstring."""
-    n = len(em)
-    if n == 0:
-        z = np.zeros(0)
-        zi = np.zeros(0, dtype=np.int64)
-        return zi, zi, z, z, z, np.zeros(0, dtype=bool)
-    tk = t_start + (em.k + 0.5) * h
-    new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
-    run_id = np.cumsum(new_run) - 1
-    run_start = np.flatnonzero(new_run)
-    run_end = np.concatenate([run_start[1:], [n]]) - 1
-    run_len = run_end - run_start + 1
-    long_run = run_len * h > COLOCATED_S
-    gi, gj, gt, glo, ghi, gcol = [], [], [], [], [], []
-    # (a) co-located stays: one guess at the closest sample of each long run
-    if long_run.any():
-        for r in np.flatnonzero(long_run):
-            a, b = run_start[r], run_end[r] + 1
-            m = a + int(np.argmin(em.dist[a:b]))
-            gi.append([em.i[m]])
-            gj.append([em.j[m]])
-            gt.append([tk[m] + em.tau[m]])
-            glo.append([tk[m] - h])
-            ghi.append([tk[m] + h])
-            gcol.append([True])
-    short = ~long_run[run_id]
-    # (b) sign changes of g between consecutive samples of a run (approach then recession)
-    same_run_next = np.zeros(n, dtype=bool)
-    same_run_next[:-1] = ~new_run[1:]
-    sc = short & same_run_next & (em.g <= 0)
-    sc[:-1] &= em.g[1:] > 0
-    sc[-1] = False
-    idx = np.flatnonzero(sc)
-    if len(idx):
-        g0, g1 = em.g[idx], em.g[idx + 1]
-        frac = np.clip(-g0 / np.where(g1 - g0 > 0, g1 - g0, 1.0), 0.0, 1.0)
-        gi.append(em.i[idx])
-        gj.append(em.j[idx])
-        gt.append(tk[idx] + frac * h)
-        glo.append(tk[idx] - h / 2)
-        ghi.append(tk[idx + 1] + h / 2)
-        gcol.append(np.zeros(len(idx), dtype=bool))
-    # (c) run edges: receding at the first sample, or approaching at the last
-    first = short & new_run & (em.g > 0)
-    last_mask = np.zeros(n, dtype=bool)
-    last_mask[run_end] = True
-    last = short & last_mask & (em.g <= 0)
-    for mask in (first, last):
-        idx = np.flatnonzero(mask)
-        if len(idx):
-            gi.append(em.i[idx])
-            gj.append(em.j[idx])
-            gt.append(tk[idx] + em.tau[idx])
-            glo.append(tk[idx] - h)
-            ghi.append(tk[idx] + h)
-            gcol.append(np.zeros(len(idx), dtype=bool))
-    cat = np.concatenate
-    return (cat(gi).astype(np.int64), cat(gj).astype(np.int64), cat(gt), cat(glo), cat(ghi),
-            cat(gcol).astype(bool))
 
 
 def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
