@@ -296,12 +296,13 @@ def eval_states(sats: Sequence[Satrec], idx: np.ndarray, t: np.ndarray) -> tuple
     ends = np.concatenate([cuts, [n]])
     rr = np.empty((n, 3))
     vv = np.empty((n, 3))
-    ee = np.empty(n, dtype=np.int64)
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        ea, ra, va = sats[int(si[a])].sgp4_array(jd[a:b], fr[a:b])
-        ee[a:b] = ea
-        rr[a:b] = ra
-        vv[a:b] = va
+    ee = np.empty(n, dtype=np.uint8)
+    jd = np.ascontiguousarray(jd, dtype=np.float64)
+    fr = np.ascontiguousarray(fr, dtype=np.float64)
+    # Satrec._sgp4 (what sgp4_array wraps) writes into contiguous views of the output: one call per
+    # object without the wrapper's three allocations (a slice refines tens of thousands of objects).
+    for a, b, o in zip(starts.tolist(), ends.tolist(), si[starts].tolist(), strict=True):
+        sats[o]._sgp4(jd[a:b], fr[a:b], ee[a:b], rr[a:b], vv[a:b])
     r[order] = rr
     v[order] = vv
     e[order] = ee
