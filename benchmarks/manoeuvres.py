@@ -64,7 +64,8 @@ SPLIT_NOTE = (
     "grouping) was set in session 2 after looking at validation AND test misses (a leak of the test split "
     "into design); separate_k and echo_days were set in session 3 from train misses/false alarms only, "
     "echo_ratio's 10 % lower bound after one validation case; session 4's ramp-fit bounds fix came from a "
-    "train timing failure (Jason-2 2018-04-06). GEO: tuned on FY-2D/2E.")
+    "train timing failure (Jason-2 2018-04-06); session 5's position check (confirm_ratio 0.3, confirm_sets 8) "
+    "was designed on train and checked once on validation. GEO: tuned on FY-2D/2E.")
 DV_BINS = (0.0, 0.005, 0.01, 0.05, 1e9)
 MD = DATA / "maneuver-detect-0.3.0-dataset-v0.3" / "labels.json.gz"
 MD_LABELS = L.read_maneuver_detect_labels(MD) if MD.exists() else []
