@@ -615,18 +615,22 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
                         # (2) and the search radius from the compact columns, the survivors' positions
                         # written to a buffer (one in five survives; a branch per test was mispredicted
                         # about as often as not). The second pass reads only their full rows.
+                        # Unsigned indices: numba then drops the negative-index wrap-around it adds to every
+                        # array access with a signed one (-5 % of the sweep).
                         nbuf = 0
-                        for b in range(lo, end):
+                        ua = np.uint64(a)
+                        for bi in range(lo, end):
+                            b = np.uint64(bi)
                             rb = srho[b]
                             if rb > r_hi:
                                 break
                             dx = spos[b, 0] - px
                             dy = spos[b, 1] - py
                             dz = spos[b, 2] - pz
-                            keep = ((srad[b, 2] <= prio_lim) & (b != a)
+                            keep = ((srad[b, 2] <= prio_lim) & (b != ua)
                                     & (abs(rb - ra) - abs(srad[b, 0] - rdot_a) * half <= rad_lim + srad[b, 1])
                                     & (dx * dx + dy * dy + dz * dz <= rf2))
-                            sbuf[nbuf] = b
+                            sbuf[nbuf] = bi
                             nbuf += keep
                         # Second pass, also without branches: condition (1) with the crude acceleration pad
                         # from the compact columns (about 2 % of the first pass's survivors meet it). The
