@@ -234,3 +234,41 @@ def test_knot_bounds_hold_for_a_week_slice_by_slice(shared_data):
                 assert err.max() <= ks.bound[i], (elsets[np.unique(hard)[i]].norad_id, sl, err.max(), ks.bound[i])
                 worst = max(worst, err.max() / ks.bound[i])
     assert worst > 0.2  # the bounds are not vacuous
+
+
+def test_smooth_deep_space_objects_need_no_jump_midpoints(shared_data):
+    """Deep-space objects clear of the Lyddane switch (sdp4_may_jump false) get no midpoint jump checks;
+    their bounds must still hold against SGP4 over a week, slice by slice - and 45466, which does jump
+    (test above), must stay among the checked ones."""
+    from orbitwatch.kernels.interpolation import DEEP_SPACE_PERIOD_MIN, plan_steps, sdp4_may_jump
+    from orbitwatch.kernels.propagation import propagate as prop
+
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    elsets = [e for e in read_tle_fast(gzip.decompress(path.read_bytes()))[0] if e.epoch.year == 2023]
+    sats = [satrec_of(e) for e in elsets]
+    jumps = sdp4_may_jump(sats)
+    assert jumps[[e.norad_id for e in elsets].index(45466)]
+    period = 2.0 * np.pi / np.array([s.no_kozai for s in sats])
+    smooth = np.flatnonzero((period >= DEEP_SPACE_PERIOD_MIN) & ~jumps)
+    rng = np.random.default_rng(3)
+    pick_idx = smooth  # all of them (1,899 in this catalogue)
+    pick = [sats[i] for i in pick_idx]
+    assert not sdp4_may_jump(pick).any()
+    assert (np.array([s.ecco for s in pick]) > 0.5).sum() >= 20  # HEO and GTO among them, not only GEO
+    t0 = 1697632000.0
+    steps, bounds = plan_steps(pick, tolerance_km=1.0, t_unix=t0, cubic_tolerance_km=10.0)
+    cache: dict = {}
+    worst = 0.0
+    for sl in range(0, 84, 2):
+        ta = t0 + sl * 7200.0
+        ks = build_knots(pick, ta, ta + 7200.0, plan=(steps, bounds), cache=cache)
+        t = np.sort(rng.uniform(ta, ta + 7200.0, 24))
+        jd, fr = jd_split(t)
+        truth = prop(pick, jd, fr)
+        pos, _ = ks.states(np.repeat(np.arange(len(pick)), len(t)), np.tile(t, len(pick)))
+        err = np.linalg.norm(pos - truth.r.reshape(-1, 3), axis=1).reshape(len(pick), len(t))
+        ok = (truth.err == 0) & (ks.bound[:, None] > 0) & np.isfinite(err)
+        ratio = np.where(ok, err, 0.0).max(axis=1) / np.where(ks.bound > 0, ks.bound, np.inf)
+        assert (ratio <= 1.0).all(), [(elsets[pick_idx[i]].norad_id, sl, ratio[i]) for i in np.flatnonzero(ratio > 1)]
+        worst = max(worst, ratio.max())
+    assert worst > 0.1  # the bounds are not vacuous
