@@ -34,10 +34,14 @@ the box its value at that time and at TCA, is ``<= 1``).
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
+import operator
 import time
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -125,6 +129,36 @@ def _aware(dt: datetime) -> datetime:
 def _ms(t_unix: float) -> datetime:
     ms = round(t_unix * 1000.0)
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+
+
+def _ms_many(t_unix: np.ndarray) -> list[datetime]:
+    """:func:`_ms` of every element of a finite array (the same datetimes), built from calendar fields
+    computed in numpy: one C-level constructor call per element instead of datetime arithmetic."""
+    ms = np.rint(np.asarray(t_unix, dtype=np.float64) * 1000.0).astype(np.int64)  # round-half-even, as round()
+    t = ms.astype("datetime64[ms]")
+    day = t.astype("datetime64[D]")
+    month = t.astype("datetime64[M]")
+    year = t.astype("datetime64[Y]")
+    msod = (t - day).astype(np.int64)  # milliseconds of the day
+    cols = ((year.astype(np.int64) + 1970).tolist(), ((month - year).astype(np.int64) + 1).tolist(),
+            ((day - month).astype(np.int64) + 1).tolist(), (msod // 3_600_000).tolist(),
+            (msod // 60_000 % 60).tolist(), (msod // 1000 % 60).tolist(), (msod % 1000 * 1000).tolist())
+    return list(map(datetime, *cols, itertools.repeat(UTC)))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Cyclic garbage collection off while a block builds many long-lived container objects (a week's
+    316k events: with the collector on, each 25 % growth of the long-lived heap sets off a full pass over
+    all of it, ~3 s in all; off, one young pass over the new objects follows, ~0.1 s). The collector's
+    state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def newest(elsets: Sequence) -> list:
@@ -440,26 +474,42 @@ def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool,
         keep = order[best[first]]
     else:
         keep = order
-    fail_in_window = np.isfinite(first_fail)
-    decayed = fail_in_window & (codes == 6)
+    # flags per event from codes: bit 0 co-located, bit 1 slow, then each object's failure in the window
+    # (0 none, 1 decayed, 2 another propagation error) in base 3; one shared tuple per distinct code
+    fail_code = np.where(np.isfinite(first_fail), np.where(codes == 6, 1, 2), 0)
     slow = speed[keep] < SLOW_RELATIVE_SPEED_KMS
-    # plain Python values once, not numpy scalars per field
-    cols = [x.tolist() for x in (n1[keep], n2[keep], ref.t[keep], miss[keep], speed[keep], rtn[keep], p_r[keep],
-                                 p_v[keep], s_r[keep], s_v[keep], gi[keep], gj[keep], gcol[keep], slow)]
-    events = []
-    for k1, k2, t, m, sp, (rr, tt, nn), pr, pv, sr, sv, oi, oj, col, sl in zip(*cols, strict=True):
-        fl = []
-        if col:
-            fl.append("co-located")
-        if sl:
-            fl.append("slow-relative-motion")
-        for o in (oi, oj):
-            if fail_in_window[o]:
-                fl.append("decayed-in-window" if decayed[o] else "propagation-error-in-window")
-        events.append(Conjunction(
-            norad1=k1, norad2=k2, tca=_ms(t), miss_km=m, relative_speed_kms=sp, r_km=rr, t_km=tt, n_km=nn,
-            flags=tuple(dict.fromkeys(fl)), r1=tuple(pr), v1=tuple(pv), r2=tuple(sr), v2=tuple(sv), tca_unix=t))
-    return events
+    flag_code = gcol[keep].astype(np.int64) + 2 * slow + 4 * fail_code[gi[keep]] + 12 * fail_code[gj[keep]]
+    flag_sets = np.empty(36, dtype=object)
+    flag_sets[:] = [_flag_tuple(c) for c in range(36)]
+    tca = ref.t[keep]
+    rtn_k = rtn[keep].T.tolist()
+    # plain Python values from whole columns (the state tuples are built here, with the collector on: its
+    # young-generation passes untrack tuples of floats as they come, cheaply)
+    columns = {
+        "norad1": n1[keep].tolist(), "norad2": n2[keep].tolist(), "tca": _ms_many(tca), "miss_km": miss[keep].tolist(),
+        "relative_speed_kms": speed[keep].tolist(), "r_km": rtn_k[0], "t_km": rtn_k[1], "n_km": rtn_k[2],
+        "flags": flag_sets[flag_code].tolist(), "tca_unix": tca.tolist(),
+        **{name: list(zip(*a[keep].T.tolist(), strict=True))
+           for name, a in (("r1", p_r), ("v1", p_v), ("r2", s_r), ("v2", s_v))},
+    }
+    # one positional constructor call per event, by field order (a reordered dataclass still gets each
+    # column in its field)
+    args = [columns[f.name] if f.name in columns else itertools.repeat(f.default) for f in fields(Conjunction)]
+    with _gc_paused():
+        return list(map(Conjunction, *args))
+
+
+def _flag_tuple(code: int) -> tuple[str, ...]:
+    """The flags of an event from its code in :func:`_assemble` (order: co-located, slow, the objects')."""
+    fl = []
+    if code & 1:
+        fl.append("co-located")
+    if code & 2:
+        fl.append("slow-relative-motion")
+    for o in (code // 4 % 3, code // 12):
+        if o:
+            fl.append("decayed-in-window" if o == 1 else "propagation-error-in-window")
+    return tuple(dict.fromkeys(fl))
 
 
 def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
@@ -474,33 +524,54 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
     Leaves ``pc``/``pc_max`` as None when the Pc kernels are not available.
     """
     try:
-        from orbitwatch.conjunctions.covariance import rtn_to_inertial
-        from orbitwatch.kernels.pc import pc_foster_2d, pc_max_alfano
+        from orbitwatch.conjunctions.covariance import _default_sigmas, rtn_matrix
+        from orbitwatch.kernels.pc import pc_and_max
     except ImportError:
         return
     n = len(events)
-    r1 = np.array([ev.r1 for ev in events]) * 1e3
-    v1 = np.array([ev.v1 for ev in events]) * 1e3
-    r2 = np.array([ev.r2 for ev in events]) * 1e3
-    v2 = np.array([ev.v2 for ev in events]) * 1e3
-    cov1_rtn, cov2_rtn, source = event_covariances(events, cat)
-    covs = [rtn_to_inertial(cov1_rtn, r1, v1), rtn_to_inertial(cov2_rtn, r2, v2)]
+    if n == 0:
+        return
+    k1, k2, tca, r1, v1, r2, v2 = _event_columns(events)
+    r1, v1, r2, v2 = (x * 1e3 for x in (r1, v1, r2, v2))
+    sides, source = _event_models(k1, k2, tca, cat)
     sizes = {int(k): float(v) for k, v in (hbr_m or {}).items() if v is not None and math.isfinite(v) and v > 0}
     half = DEFAULT_HBR_M / 2.0
-    h1 = np.array([sizes.get(ev.norad1, half) for ev in events])
-    h2 = np.array([sizes.get(ev.norad2, half) for ev in events])
-    known = np.array([(ev.norad1 in sizes) + (ev.norad2 in sizes) for ev in events])
+    if sizes:
+        ids = np.fromiter(sizes, dtype=np.int64, count=len(sizes))
+        vals = np.fromiter(sizes.values(), dtype=np.float64, count=len(sizes))
+        order = np.argsort(ids)
+        ids, vals = ids[order], vals[order]
+
+        def size_of(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            at = np.minimum(np.searchsorted(ids, k), len(ids) - 1)
+            hit = ids[at] == k
+            return np.where(hit, vals[at], half), hit
+
+        (h1, kn1), (h2, kn2) = size_of(k1), size_of(k2)
+        known = kn1.astype(np.int64) + kn2
+    else:
+        h1 = h2 = np.full(n, half)
+        known = np.zeros(n, dtype=np.int64)
     hbr = h1 + h2
+
+    def inertial(side: tuple, sl: slice, r: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """3x3 inertial position covariances: M diag(var) M^T (M's columns R, T, N), symmetrised; the
+        values of ``rtn_to_inertial`` on the 6x6 RTN covariance, whose position block this is."""
+        params, age = side
+        sig, _ = _default_sigmas(*(p[sl] for p in params), age[sl])
+        m = rtn_matrix(r[sl], v[sl])
+        out = (m * (sig**2)[:, None, :]) @ np.swapaxes(m, -1, -2)
+        return 0.5 * (out + np.swapaxes(out, -1, -2))
+
     def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with np.errstate(all="ignore"):
-            p = np.asarray(pc_foster_2d(r1[sl], v1[sl], covs[0][sl], r2[sl], v2[sl], covs[1][sl], hbr[sl]))
-            mx = pc_max_alfano(r1[sl], v1[sl], covs[0][sl], r2[sl], v2[sl], covs[1][sl], hbr[sl])
-        m = sl.stop - sl.start
-        return (p.reshape(m), np.asarray(mx.pc_max).reshape(m),
-                np.asarray(getattr(mx, "sigma_dilution", np.full(m, np.nan))).reshape(m))
+            c1 = inertial(sides[0], sl, r1, v1)
+            c2 = inertial(sides[1], sl, r2, v2)
+            p, mx = pc_and_max(r1[sl], v1[sl], c1, r2[sl], v2[sl], c2, hbr[sl])
+        return p, mx.pc_max, mx.sigma_dilution
 
     # The kernels are numpy and scipy ufuncs, which release the GIL on arrays this size: chunks of 20,000
-    # events on one thread per core (316k events of a week: 2.9 -> 1.0 s).
+    # events on one thread per core.
     slices = [slice(a, min(n, a + 20_000)) for a in range(0, n, 20_000)]
     if len(slices) > 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -526,29 +597,51 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
         ev.covariance_source = label
 
 
-def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.ndarray, np.ndarray, str]:
-    """Default-model 6x6 RTN covariances (m, m/s) of both objects of every event, and the model name."""
-    from orbitwatch.conjunctions.covariance import default_covariance_batch
+def _event_columns(events: Sequence[Conjunction]) -> tuple[np.ndarray, ...]:
+    """norad1, norad2 (int64), tca_unix and r1, v1, r2, v2 ((N, 3) km, km/s) of the events as arrays."""
+    n = len(events)
+    k1 = np.fromiter((ev.norad1 for ev in events), dtype=np.int64, count=n)
+    k2 = np.fromiter((ev.norad2 for ev in events), dtype=np.int64, count=n)
+    t = np.fromiter((ev.tca_unix for ev in events), dtype=np.float64, count=n)
+    states = np.array(list(map(operator.attrgetter("r1", "v1", "r2", "v2"), events)), dtype=np.float64)
+    states = states.reshape(n, 4, 3)
+    return k1, k2, t, states[:, 0], states[:, 1], states[:, 2], states[:, 3]
+
+
+def _event_models(k1: np.ndarray, k2: np.ndarray, tca: np.ndarray, cat: Sequence) -> tuple[tuple, str]:
+    """Default-model parameters and element-set ages [days] of both objects of every event:
+    ``((params1, age1), (params2, age2)), source``. Per-object work (regime, type from the name, epoch)
+    once per object involved, then spread to the events by index."""
+    from orbitwatch.conjunctions.covariance import MODEL_SOURCE, _model_parameters
 
     by_norad = {int(es.norad_id): es for es in cat}
-    # per-object metadata once; per-event work is array indexing
-    meta: dict[int, tuple] = {}
+    objs = np.unique(np.concatenate([k1, k2]))
+    elsets = [by_norad[int(k)] for k in objs.tolist()]
+    params = _model_parameters([es.regime for es in elsets], [_object_type(es.object_name) for es in elsets])
+    epochs = np.array([es.epoch.timestamp() for es in elsets], dtype=np.float64)
+    sides = []
+    for k in (k1, k2):
+        at = np.searchsorted(objs, k)
+        sides.append((tuple(p[at] for p in params), np.abs(tca - epochs[at]) / 86400.0))
+    return tuple(sides), MODEL_SOURCE
+
+
+def event_covariances(events: Sequence[Conjunction], cat: Sequence) -> tuple[np.ndarray, np.ndarray, str]:
+    """Default-model 6x6 RTN covariances (m, m/s) of both objects of every event, and the model name."""
+    from orbitwatch.conjunctions.covariance import _default_sigmas
+
+    n = len(events)
+    k1 = np.fromiter((ev.norad1 for ev in events), dtype=np.int64, count=n)
+    k2 = np.fromiter((ev.norad2 for ev in events), dtype=np.int64, count=n)
+    tca = np.fromiter((ev.tca_unix for ev in events), dtype=np.float64, count=n)
+    sides, source = _event_models(k1, k2, tca, cat)
     out = []
-    source = ""
-    tca = np.array([ev.tca_unix for ev in events], dtype=np.float64)
-    for side in (1, 2):
-        ids = [ev.norad1 if side == 1 else ev.norad2 for ev in events]
-        regimes, types, epochs = [], [], []
-        for n in ids:
-            m = meta.get(n)
-            if m is None:
-                es = by_norad[n]
-                m = meta[n] = (es.regime, _object_type(es.object_name), es.epoch.timestamp())
-            regimes.append(m[0])
-            types.append(m[1])
-            epochs.append(m[2])
-        ages = np.abs(tca - np.array(epochs, dtype=np.float64)) / 86400.0
-        cov, source = default_covariance_batch(regimes, types, ages)
+    idx = np.arange(3)
+    for params, age in sides:
+        sig, vel = _default_sigmas(*params, age)
+        cov = np.zeros((n, 6, 6))
+        cov[:, idx, idx] = sig**2
+        cov[:, idx + 3, idx + 3] = vel**2
         out.append(cov)
     return out[0], out[1], source
 

@@ -62,6 +62,7 @@ __all__ = [
     "assess",
     "encounter_plane",
     "pc_chan",
+    "pc_and_max",
     "pc_circle",
     "pc_foster_2d",
     "pc_max_alfano",
@@ -300,21 +301,8 @@ def pc_circle(xm, zm, sx, sz, hbr, *, order: int = GC_ORDER) -> np.ndarray:
     dx = _SQRT2 * sx
     dz = _SQRT2 * sz
     if np.any(gc):
-        gx, gy, gw = _GC_RULES.get(order) or _GC_RULES.setdefault(order, _gauss_chebyshev(order))
         i = np.flatnonzero(gc)
-        # The nodes are symmetric (x_k = -x_{n+1-k}, same y_k and weight), and the erf factor depends on
-        # y_k only: evaluate it on half the nodes and pair the two Gaussian factors.
-        h2 = order // 2
-        px = gx[h2:]
-        hx = hbr[i, None] * gy[None, h2:]
-        zi = zm[i, None]
-        dzi = dz[i, None]
-        e = _erf_diff((zi + hx) / dzi, (zi - hx) / dzi)
-        rx = hbr[i, None] * px[None, :]
-        xi = xm[i, None]
-        dxi = dx[i, None]
-        g = np.exp(-np.square((xi + rx) / dxi)) + np.exp(-np.square((xi - rx) / dxi))
-        pc[i] = hbr[i] / sx[i] * ((e * g) @ gw[h2:])
+        pc[i] = hbr[i] / sx[i] * _gc_sum(xm[i], zm[i], dx[i], dz[i], hbr[i], order)
     rest = finite & ~gc
     if np.any(rest):
         i = np.flatnonzero(rest)
@@ -322,6 +310,83 @@ def pc_circle(xm, zm, sx, sz, hbr, *, order: int = GC_ORDER) -> np.ndarray:
     pc[np.isinf(hbr) & (sx > 0)] = 1.0
     pc[hbr == 0] = 0.0
     return np.clip(pc, 0.0, 1.0)
+
+
+#: Events per block of :func:`_gc_sum`: its (block, order/2) temporaries stay in the core's cache.
+GC_BLOCK = 2048
+
+
+def _gc_sum(xm, zm, dx, dz, hbr, order: int) -> np.ndarray:
+    """Σ_k w_k·[erf factor]·[Gauss factors] of the Gauss–Chebyshev chord rule (``pc_circle`` without the
+    leading ``hbr/sx``), for ``xm, zm >= 0``, ``dx = √2·sx``, ``dz = √2·sz``, finite positive ``hbr``.
+
+    The nodes are symmetric (x_k = -x_{n+1-k}, same y_k and weight) and the erf factor depends on y_k
+    only: it is evaluated on half the nodes and the two Gaussian factors are paired. The erf factor is
+    erf(a) - erf(b), a = (zm + R y_k)/dz, b = (zm - R y_k)/dz, or erfc(b) - erfc(a) where both arguments
+    exceed 3 (:func:`_erf_diff`; with ``zm, R >= 0``, a >= b and a >= 0, so that is where b > 3). b is
+    smallest at the largest y_k and largest at the smallest, computed there with the same operations as
+    at the nodes, so the events whose nodes are all in that tail, or none, are known beforehand and get
+    only the function pair they use (a fifth of a week's events are all tail). Blocks of
+    :data:`GC_BLOCK` events with preallocated temporaries, in the given order; the arithmetic is,
+    operation by operation, that of the whole-array form (same values to the bit, and the same row
+    positions in the closing matrix-vector product, whose last bits BLAS may make depend on them).
+    """
+    gx, gy, gw = _GC_RULES.get(order) or _GC_RULES.setdefault(order, _gauss_chebyshev(order))
+    h2 = order // 2
+    px, py, w = gx[h2:], gy[h2:], gw[h2:]
+    n = len(xm)
+    out = np.empty(n)
+    all_tail = (zm - hbr * py.max()) / dz > 3.0  # the smallest lower argument of each event
+    some_tail = (zm - hbr * py.min()) / dz > 3.0  # the largest
+    buf = np.empty((4, min(n, GC_BLOCK), len(px)))
+    for s in range(0, n, GC_BLOCK):
+        e_ = min(n, s + GC_BLOCK)
+        t1, t2, t3, t4 = buf[:, :e_ - s]
+        hb = hbr[s:e_, None]
+        zi = zm[s:e_, None]
+        dzi = dz[s:e_, None]
+        hx = np.multiply(hb, py, out=t1)
+        a = np.add(zi, hx, out=t2)
+        a /= dzi
+        b = np.subtract(zi, hx, out=t3)
+        b /= dzi
+        tail_rows = all_tail[s:e_]
+        n_tail = np.count_nonzero(tail_rows)
+        e = t4
+        if n_tail == 0:
+            special.erf(a, out=e)
+            e -= special.erf(b, out=t1)
+        elif n_tail == len(tail_rows):
+            special.erfc(b, out=e)
+            e -= special.erfc(a, out=t1)
+        else:  # (scipy's special functions must not be given ``where=``: wrong values, heap corruption)
+            rows = np.flatnonzero(~tail_rows)
+            e[rows] = special.erf(a[rows]) - special.erf(b[rows])
+            rows = np.flatnonzero(tail_rows)
+            e[rows] = special.erfc(b[rows]) - special.erfc(a[rows])
+        mixed = np.flatnonzero(some_tail[s:e_] & ~tail_rows)
+        if mixed.size:  # events with nodes on both sides of the switch: node by node
+            am, bm = a[mixed], b[mixed]
+            tail = bm > 3.0
+            r, c = np.nonzero(tail)
+            e[mixed[r], c] = special.erfc(bm[tail]) - special.erfc(am[tail])
+        rx = np.multiply(hb, px, out=t1)
+        xi = xm[s:e_, None]
+        dxi = dx[s:e_, None]
+        g = np.add(xi, rx, out=t2)
+        g /= dxi
+        np.square(g, out=g)
+        np.negative(g, out=g)
+        np.exp(g, out=g)
+        g2 = np.subtract(xi, rx, out=t3)
+        g2 /= dxi
+        np.square(g2, out=g2)
+        np.negative(g2, out=g2)
+        np.exp(g2, out=g2)
+        g += g2
+        e *= g
+        out[s:e_] = e @ w
+    return out
 
 
 def _pc_circle_graded(xm, zm, sx, sz, hbr) -> np.ndarray:
@@ -587,10 +652,32 @@ def pc_max_alfano(r1, v1, cov1, r2, v2, cov2, hbr, *, scaling: str = "both",
         raise ValueError(f"scaling: expected both, primary, secondary or separate, got {scaling!r}")
     scalar, r1, v1, c1, r2, v2, c2, h = _batch(r1, v1, cov1, r2, v2, cov2, hbr)
     ep = _encounter(r1, v1, c1, r2, v2, c2, h, adjust_tca)
+    res = _max_from_plane(ep, _pc_from_plane(ep), scaling)
+    if scalar:
+        return MaxPcResult(*(getattr(res, f)[0] for f in MaxPcResult.__dataclass_fields__))
+    return res
+
+
+def pc_and_max(r1, v1, cov1, r2, v2, cov2, hbr, *, scaling: str = "both",
+               adjust_tca: bool = True) -> tuple[np.ndarray, MaxPcResult]:
+    """:func:`pc_foster_2d` and :func:`pc_max_alfano` of the same batch in one call: the encounter
+    plane and the nominal Pc are computed once instead of twice (same values as the two calls)."""
+    if scaling not in (*_SCALINGS, "separate"):
+        raise ValueError(f"scaling: expected both, primary, secondary or separate, got {scaling!r}")
+    scalar, r1, v1, c1, r2, v2, c2, h = _batch(r1, v1, cov1, r2, v2, cov2, hbr)
+    ep = _encounter(r1, v1, c1, r2, v2, c2, h, adjust_tca)
     nominal = _pc_from_plane(ep)
+    res = _max_from_plane(ep, nominal, scaling)
+    if scalar:
+        return nominal[0], MaxPcResult(*(getattr(res, f)[0] for f in MaxPcResult.__dataclass_fields__))
+    return nominal, res
+
+
+def _max_from_plane(ep: EncounterPlane, nominal: np.ndarray, scaling: str) -> MaxPcResult:
+    n = len(ep.miss)
     modes = ("primary", "secondary") if scaling == "separate" else (scaling,)
-    best_pc = np.full(len(r1), -1.0)
-    best_k = np.full(len(r1), np.nan)
+    best_pc = np.full(n, -1.0)
+    best_k = np.full(n, np.nan)
     for mode in modes:
         pcm, km = _max_over_scale(ep.miss, ep.plane_cov1, ep.plane_cov2, ep.hbr, mode)
         better = pcm > best_pc
@@ -600,11 +687,8 @@ def pc_max_alfano(r1, v1, cov1, r2, v2, cov2, hbr, *, scaling: str = "both",
     nom = np.nan_to_num(nominal)
     pcmax = np.where(bad, np.nan, np.maximum(best_pc, nom))
     kmax = np.where(bad, np.nan, np.where(best_pc >= nom, best_k, 1.0))
-    res = MaxPcResult(pc_max=pcmax, scale_max=kmax, pc_nominal=nominal, diluted=kmax < 1.0,
-                      sigma_dilution=kmax * ep.sx)
-    if scalar:
-        return MaxPcResult(*(getattr(res, f)[0] for f in MaxPcResult.__dataclass_fields__))
-    return res
+    return MaxPcResult(pc_max=pcmax, scale_max=kmax, pc_nominal=nominal, diluted=kmax < 1.0,
+                       sigma_dilution=kmax * ep.sx)
 
 
 def pc_max_unknown_covariance(r1, v1, r2, v2, hbr, *, sigma_rtn=(100.0, 300.0, 100.0),
