@@ -280,6 +280,18 @@ def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float) -> 
     return out
 
 
+def warm_up(token: str, portables: Sequence[tuple] | None) -> None:
+    """Make a worker ready before its first slice: the catalogue's Satrec objects and the compiled sweep
+    (numba loads it from its cache on the first call, a few tenths of a second), by one sweep of two
+    still objects over one sample."""
+    satrecs(token, portables)
+    z = np.zeros((4, 3))
+    z[:, 0] = 7000.0
+    sweep(np.array([0.5]), 1.0, 0.0, np.ones(2), np.array([0, 2]), np.array([2, 2]), z, np.zeros((4, 3)),
+          np.zeros(2), np.ones(2, dtype=bool), np.zeros(2, dtype=bool), False, 1.0,
+          radial_accel=np.zeros(2), accel_error=np.zeros(2), ka=np.zeros((4, 3)))
+
+
 def eval_states(sats: Sequence[Satrec], idx: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SGP4 states of objects ``idx`` at UTC seconds ``t`` (element-wise), grouped per object."""
     n = len(idx)
@@ -407,6 +419,12 @@ class LocalExecutor:
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def warm(self) -> None:
+        """Start the workers and :func:`warm_up` them while the caller goes on (with its own preparation)."""
+        if self._pool is not None:
+            for _ in range(self.workers):
+                self._pool.submit(warm_up, self.token, None)
 
     def map(self, fn: Callable, arglists: list[tuple], on_done: Callable[[int], None] | None = None) -> list:
         if self._pool is None:

@@ -296,11 +296,6 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     # 3. sweep ------------------------------------------------------------------------------------
     h = float(sample_s)
     n_samples = max(1, math.ceil((t_end - t_start) / h))
-    steps, bounds = plan_steps(sats, tolerance_km=tolerance_km, t_unix=t_start,
-                               cubic_tolerance_km=CUBIC_TOLERANCE_KM)
-    radial_accel = radial_accel_bound(sats, steps, bounds)
-    params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds, radial_reach,
-                                radial_accel)
     nworkers = default_workers() if workers is None else max(1, int(workers))
     if workers is None and int(active.sum()) * n_samples < SMALL_JOB:
         nworkers = 1  # starting worker processes would cost more than the job
@@ -316,8 +311,14 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     # Slices group and refine their own runs (engine.sweep_slice); runs that cross a slice boundary come
     # back as rows and are joined here.
     grouping = engine.GroupParams(n_samples, COLOCATED_S, reach + 0.05)
-    lap("prepare")
     with executor:
+        executor.warm()  # workers start while the knot steps are planned here
+        steps, bounds = plan_steps(sats, tolerance_km=tolerance_km, t_unix=t_start,
+                                   cubic_tolerance_km=CUBIC_TOLERANCE_KM)
+        radial_accel = radial_accel_bound(sats, steps, bounds)
+        params = engine.SweepParams(t_start, h, reach, tolerance_km, prim_set is not None, steps, bounds,
+                                    radial_reach, radial_accel)
+        lap("prepare")
         report("sweep", 0.0)
         slices = executor.map(engine.sweep_slice,
                               [(params, k0, k1, active, is_primary, use_numba, is_secondary, group, grouping)

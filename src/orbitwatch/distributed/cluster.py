@@ -56,6 +56,9 @@ class DaskExecutor:
     def __exit__(self, *exc) -> None:
         self.client.close()
 
+    def warm(self) -> None:
+        """Nothing to do: a cluster's workers are started by whoever runs the cluster."""
+
     def map(self, fn: Callable, arglists: list[tuple], on_done: Callable[[int], None] | None = None) -> list:
         from distributed import as_completed
 
