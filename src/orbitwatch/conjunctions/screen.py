@@ -367,15 +367,16 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         flags[int(norads[n])] = f"SGP4 error {code}: {error_message(code)} from {when}"
 
     # 6. assemble events -----------------------------------------------------------------------------
+    arrays: dict = {}  # the events' states as arrays, for the Pc stage
     if ref is not None:
         events = _assemble(ref, g_all.i, g_all.j, g_all.colocated, g_all.lo, g_all.hi, norads, is_primary,
-                           prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes)
+                           prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes, arrays)
     else:
         events = []
     lap("assemble")
     if with_pc and events:
         report("pc", 0.0)
-        _attach_pc(events, cat, norads, hbr_m)
+        _attach_pc(events, cat, norads, hbr_m, arrays)
         report("pc", 1.0)
     lap("pc")
     events.sort(key=lambda c: (c.tca_unix, c.norad1, c.norad2))
@@ -416,7 +417,10 @@ def _shell_overlap(lo: np.ndarray, hi: np.ndarray, primary: np.ndarray | None,
 
 
 def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
-              volume: str, reach: float, axes, first_fail, codes) -> list[Conjunction]:
+              volume: str, reach: float, axes, first_fail, codes, arrays: dict | None = None) -> list[Conjunction]:
+    """The events of the refined guesses, in the order of the result (TCA, norad1, norad2). ``arrays``, if
+    given, receives the events' catalogue numbers, TCAs and states as arrays, and ``event``: the index of
+    each row's event in the list (for :func:`_attach_pc`, which then need not read them from the objects)."""
     ok = (ref.t >= t_start) & (ref.t <= t_end)
     # A guess that ends on a bound of its search window (not the screening window's) is no closest
     # approach: the range still falls beyond it, and the minimum there, if it matters, has its own
@@ -477,6 +481,20 @@ def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool,
         keep = order[best[first]]
     else:
         keep = order
+    if arrays is not None:
+        arrays.update(norad1=n1[keep], norad2=n2[keep], tca_unix=ref.t[keep], r1=p_r[keep], v1=p_v[keep],
+                      r2=s_r[keep], v2=s_v[keep])
+    # events in the result's order (TCA, norad1, norad2): the final sort finds it done. The arrays keep the
+    # order above, by pair, and say where each row's event is: the Pc stage computes in that order, in
+    # which the last bits of its sums are those of earlier versions (BLAS rounds a matrix-vector
+    # product's last bit by row position, and the max-Pc search's Newton steps amplify that to ~1e-10 in
+    # the dilution sigma).
+    to_result = np.lexsort((n2[keep], n1[keep], ref.t[keep]))
+    if arrays is not None:
+        event_of_row = np.empty(len(keep), dtype=np.int64)
+        event_of_row[to_result] = np.arange(len(keep))
+        arrays["event"] = event_of_row
+    keep = keep[to_result]
     # flags per event from codes: bit 0 co-located, bit 1 slow, then each object's failure in the window
     # (0 none, 1 decayed, 2 another propagation error) in base 3; one shared tuple per distinct code
     fail_code = np.where(np.isfinite(first_fail), np.where(codes == 6, 1, 2), 0)
@@ -516,14 +534,15 @@ def _flag_tuple(code: int) -> tuple[str, ...]:
 
 
 def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
-               hbr_m: Mapping[int, float] | None = None) -> None:
+               hbr_m: Mapping[int, float] | None = None, arrays: Mapping[str, np.ndarray] | None = None) -> None:
     """Pc (Foster 2D) and Alfano max-Pc for every event, with the default TLE covariance model.
 
     Covariances come from :func:`orbitwatch.conjunctions.covariance.default_covariance_batch` (regime,
     object type guessed from the name: ``DEB``, ``R/B``; age = |TCA - epoch|), rotated from each
     object's RTN frame to TEME. The combined hard-body radius is the sum of both objects' radii from
     ``hbr_m`` (half of :data:`DEFAULT_HBR_M` for an object without one): two unknown sizes give CARA's
-    conservative 20 m default.
+    conservative 20 m default. ``arrays``: the events' catalogue numbers, TCAs and states as
+    :func:`_assemble` gave them with these events; read from the events when not given.
     Leaves ``pc``/``pc_max`` as None when the Pc kernels are not available.
     """
     try:
@@ -534,8 +553,16 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
     n = len(events)
     if n == 0:
         return
-    k1, k2, tca, r1, v1, r2, v2 = _event_columns(events)
-    r1, v1, r2, v2 = (x * 1e3 for x in (r1, v1, r2, v2))
+    if arrays and len(arrays["event"]) == n:
+        events = [events[i] for i in arrays["event"].tolist()]  # the arrays' order (see _assemble)
+        if all((ev.norad1, ev.norad2, ev.tca_unix) == (int(arrays["norad1"][k]), int(arrays["norad2"][k]),
+                                                       float(arrays["tca_unix"][k]))
+               for k, ev in ((0, events[0]), (n // 2, events[n // 2]), (-1, events[-1]))):
+            k1, k2, tca, r1, v1, r2, v2 = (arrays[f] for f in ("norad1", "norad2", "tca_unix", "r1", "v1", "r2", "v2"))
+        else:
+            raise ValueError("_attach_pc: the arrays are not those of these events")
+    else:
+        k1, k2, tca, r1, v1, r2, v2 = _event_columns(events)
     sides, source = _event_models(k1, k2, tca, cat)
     sizes = {int(k): float(v) for k, v in (hbr_m or {}).items() if v is not None and math.isfinite(v) and v > 0}
     half = DEFAULT_HBR_M / 2.0
@@ -556,48 +583,56 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
         h1 = h2 = np.full(n, half)
         known = np.zeros(n, dtype=np.int64)
     hbr = h1 + h2
+    # one label per distinct (combined radius, how many sizes known)
+    hows = ("default", "one object's size known", "both sizes known")
+    radii, radius_of = np.unique(hbr, return_inverse=True)
+    keys, key_of = np.unique(radius_of.reshape(-1) * 3 + known, return_inverse=True)
+    label_of = np.empty(len(keys), dtype=object)
+    label_of[:] = [f"{source}; HBR {radii[k // 3]:.3g} m combined ({hows[k % 3]})" for k in keys.tolist()]
+    labels = label_of[key_of.reshape(-1)].tolist()
+    hbr_l = hbr.tolist()
 
     def inertial(side: tuple, sl: slice, r: np.ndarray, v: np.ndarray) -> np.ndarray:
         """3x3 inertial position covariances: M diag(var) M^T (M's columns R, T, N), symmetrised; the
         values of ``rtn_to_inertial`` on the 6x6 RTN covariance, whose position block this is."""
         params, age = side
         sig, _ = _default_sigmas(*(p[sl] for p in params), age[sl])
-        m = rtn_matrix(r[sl], v[sl])
+        m = rtn_matrix(r, v)
         out = (m * (sig**2)[:, None, :]) @ np.swapaxes(m, -1, -2)
         return 0.5 * (out + np.swapaxes(out, -1, -2))
 
-    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def chunk(sl: slice) -> tuple[list, list, list]:
         with np.errstate(all="ignore"):
-            c1 = inertial(sides[0], sl, r1, v1)
-            c2 = inertial(sides[1], sl, r2, v2)
-            p, mx = pc_and_max(r1[sl], v1[sl], c1, r2[sl], v2[sl], c2, hbr[sl])
-        return p, mx.pc_max, mx.sigma_dilution
+            a1, b1, a2, b2 = (x[sl] * 1e3 for x in (r1, v1, r2, v2))  # km -> m
+            p, mx = pc_and_max(a1, b1, inertial(sides[0], sl, a1, b1), a2, b2, inertial(sides[1], sl, a2, b2),
+                               hbr[sl])
+            out = []
+            for x, scale in ((p, 1.0), (mx.pc_max, 1.0), (mx.sigma_dilution, 1e3)):
+                x = x / scale if scale != 1.0 else x
+                obj = x.astype(object)
+                obj[~np.isfinite(x)] = None  # NaN -> None
+                out.append(obj.tolist())
+        return out[0], out[1], out[2]
 
-    # The kernels are numpy and scipy ufuncs, which release the GIL on arrays this size: chunks of 20,000
-    # events on one thread per core.
+    def write(sl: slice, part: tuple[list, list, list]) -> None:
+        for ev, p, x, d, h, lab in zip(events[sl], *part, hbr_l[sl], labels[sl], strict=True):
+            ev.hbr_m = h
+            ev.pc = p
+            ev.pc_max = x
+            ev.dilution_sigma_km = d
+            ev.covariance_source = lab
+
+    # The kernels are numpy and scipy ufuncs, which release the GIL: chunks of 20,000 events on one thread
+    # per core, each chunk's results written into its events by this thread while the next ones compute.
     slices = [slice(a, min(n, a + 20_000)) for a in range(0, n, 20_000)]
     if len(slices) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max(1, min(default_workers(), len(slices)))) as pool:
-            parts = list(pool.map(chunk, slices))
+            for sl, fut in [(sl, pool.submit(chunk, sl)) for sl in slices]:
+                write(sl, fut.result())
     else:
-        parts = [chunk(s) for s in slices]
-    pc, pcmax, sig = (np.concatenate([p[k] for p in parts]) for k in range(3))
-    pc_l = np.where(np.isfinite(pc), pc, np.nan).tolist()
-    mx_l = np.where(np.isfinite(pcmax), pcmax, np.nan).tolist()
-    sig_l = (np.where(np.isfinite(sig), sig, np.nan) / 1e3).tolist()
-    hows = ("default", "one object's size known", "both sizes known")
-    labels: dict[tuple, str] = {}
-    for ev, p, x, d, h, kn in zip(events, pc_l, mx_l, sig_l, hbr.tolist(), known.tolist(), strict=True):
-        ev.hbr_m = h
-        ev.pc = None if p != p else p  # NaN -> None
-        ev.pc_max = None if x != x else x
-        ev.dilution_sigma_km = None if d != d else d
-        label = labels.get((h, kn))
-        if label is None:
-            label = labels[(h, kn)] = f"{source}; HBR {h:.3g} m combined ({hows[kn]})"
-        ev.covariance_source = label
+        write(slices[0], chunk(slices[0]))
 
 
 def _event_columns(events: Sequence[Conjunction]) -> tuple[np.ndarray, ...]:
