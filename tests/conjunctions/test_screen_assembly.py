@@ -16,9 +16,12 @@ from orbitwatch.conjunctions.screen import (
     Conjunction,
     _assemble,
     _attach_pc,
+    _build_events,
+    _event_rows,
     _ms,
     _ms_many,
     _object_type,
+    _pc_columns,
     event_covariances,
 )
 from orbitwatch.formats.records import ElementSet
@@ -197,33 +200,28 @@ def test_attach_pc_equals_the_public_kernels(n):
     assert {(ev.norad1 in good) + (ev.norad2 in good) for ev in events} == {0, 1, 2}
 
 
-def test_assembled_events_in_result_order_and_pc_from_their_arrays():
+def test_events_in_result_order_with_the_pc_of_their_rows():
     args = _assembly_inputs(rows=400, seed=8)
-    arrays: dict = {}
-    events = _assemble(*args, arrays)
+    rows = _event_rows(*args)
+    events = _build_events(rows)
+    assert events == _assemble(*args)
     assert [(e.tca_unix, e.norad1, e.norad2) for e in events] == sorted((e.tca_unix, e.norad1, e.norad2)
                                                                          for e in events)
-    assert sorted(arrays["event"].tolist()) == list(range(len(events)))
-    for k, i in enumerate(arrays["event"].tolist()):
-        ev = events[i]
-        assert (ev.norad1, ev.norad2, ev.tca_unix) == (arrays["norad1"][k], arrays["norad2"][k], arrays["tca_unix"][k])
-        assert ev.r1 == tuple(arrays["r1"][k].tolist()) and ev.v2 == tuple(arrays["v2"][k].tolist())
     norads = args[6]
     names = ["PAYLOAD A", "X DEB", "Y R/B", None]
     cat = [ElementSet(norad_id=int(k), epoch=datetime(2023, 11, 14, tzinfo=UTC), mean_motion=15.0,
                       eccentricity=0.001, inclination=98.0, raan=0.0, arg_perigee=0.0, mean_anomaly=0.0,
                       object_name=names[n % 4]) for n, k in enumerate(norads.tolist())]
-    with_arrays = copy.deepcopy(events)
-    _attach_pc(with_arrays, cat, norads, {int(norads[0]): 4.0}, arrays)
-    read_back = copy.deepcopy(events)
-    _attach_pc(read_back, cat, norads, {int(norads[0]): 4.0})
-    assert all(ev.pc is not None for ev in with_arrays)
-    for a, b in zip(with_arrays, read_back, strict=True):
+    sizes = {int(norads[0]): 4.0}
+    with_pc = _build_events(rows, _pc_columns(rows, cat, sizes))
+    attached = copy.deepcopy(events)
+    _attach_pc(attached, cat, norads, sizes)
+    assert all(ev.pc is not None for ev in with_pc)
+    for a, b, c in zip(with_pc, attached, events, strict=True):
+        for f in ("norad1", "norad2", "tca", "miss_km", "r_km", "flags", "r1", "v2", "tca_unix"):
+            assert getattr(a, f) == getattr(c, f)
         assert (a.hbr_m, a.covariance_source) == (b.hbr_m, b.covariance_source)
         assert a.pc == pytest.approx(b.pc, rel=1e-13)
-        # another order of the same events: BLAS last bits, which the max-Pc search's steps amplify
+        # computed in another order: BLAS last bits, which the max-Pc search's steps amplify
         assert a.pc_max == pytest.approx(b.pc_max, rel=1e-8)
         assert a.dilution_sigma_km == pytest.approx(b.dilution_sigma_km, rel=1e-8)
-    wrong = dict(arrays, event=arrays["event"][::-1].copy())
-    with pytest.raises(ValueError, match="not those of these events"):
-        _attach_pc(copy.deepcopy(events), cat, norads, None, wrong)

@@ -367,18 +367,20 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         flags[int(norads[n])] = f"SGP4 error {code}: {error_message(code)} from {when}"
 
     # 6. assemble events -----------------------------------------------------------------------------
-    arrays: dict = {}  # the events' states as arrays, for the Pc stage
+    # (arrays first; the Pc from them; then the objects, Pc included: "assemble" is both array parts)
+    rows = None
     if ref is not None:
-        events = _assemble(ref, g_all.i, g_all.j, g_all.colocated, g_all.lo, g_all.hi, norads, is_primary,
-                           prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes, arrays)
-    else:
-        events = []
+        rows = _event_rows(ref, g_all.i, g_all.j, g_all.colocated, g_all.lo, g_all.hi, norads, is_primary,
+                           prim_set is not None, t_start, t_end, volume, reach, axes, first_fail, codes)
     lap("assemble")
-    if with_pc and events:
+    pc_columns = None
+    if with_pc and rows is not None and len(rows.t):
         report("pc", 0.0)
-        _attach_pc(events, cat, norads, hbr_m, arrays)
+        pc_columns = _pc_columns(rows, cat, hbr_m)
         report("pc", 1.0)
     lap("pc")
+    events = _build_events(rows, pc_columns) if rows is not None else []
+    lap("assemble")
     events.sort(key=lambda c: (c.tca_unix, c.norad1, c.norad2))
     result.events = events
     return result
@@ -416,11 +418,35 @@ def _shell_overlap(lo: np.ndarray, hi: np.ndarray, primary: np.ndarray | None,
     return out
 
 
+@dataclass
+class _EventRows:
+    """A screening's events as arrays, one row per event, in the order their Pc is computed (by pair;
+    ``result`` gives the rows in the result's order: TCA, norad1, norad2)."""
+
+    norad1: np.ndarray
+    norad2: np.ndarray
+    t: np.ndarray
+    miss: np.ndarray
+    speed: np.ndarray
+    rtn: np.ndarray  # (N, 3)
+    r1: np.ndarray  # (N, 3) primary (norad1) and secondary states, km and km/s
+    v1: np.ndarray
+    r2: np.ndarray
+    v2: np.ndarray
+    flag_code: np.ndarray  # see _flag_tuple
+    result: np.ndarray
+
+
 def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
-              volume: str, reach: float, axes, first_fail, codes, arrays: dict | None = None) -> list[Conjunction]:
-    """The events of the refined guesses, in the order of the result (TCA, norad1, norad2). ``arrays``, if
-    given, receives the events' catalogue numbers, TCAs and states as arrays, and ``event``: the index of
-    each row's event in the list (for :func:`_attach_pc`, which then need not read them from the objects)."""
+              volume: str, reach: float, axes, first_fail, codes) -> list[Conjunction]:
+    """The events of the refined guesses (without Pc), in the result's order (TCA, norad1, norad2)."""
+    return _build_events(_event_rows(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all, t_start, t_end,
+                                     volume, reach, axes, first_fail, codes))
+
+
+def _event_rows(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool, t_start: float, t_end: float,
+                volume: str, reach: float, axes, first_fail, codes) -> _EventRows:
+    """Selection, orientation, volume test and de-duplication of the refined guesses, as arrays."""
     ok = (ref.t >= t_start) & (ref.t <= t_end)
     # A guess that ends on a bound of its search window (not the screening window's) is no closest
     # approach: the range still falls beyond it, and the minimum there, if it matters, has its own
@@ -481,38 +507,43 @@ def _assemble(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: bool,
         keep = order[best[first]]
     else:
         keep = order
-    if arrays is not None:
-        arrays.update(norad1=n1[keep], norad2=n2[keep], tca_unix=ref.t[keep], r1=p_r[keep], v1=p_v[keep],
-                      r2=s_r[keep], v2=s_v[keep])
-    # events in the result's order (TCA, norad1, norad2): the final sort finds it done. The arrays keep the
-    # order above, by pair, and say where each row's event is: the Pc stage computes in that order, in
-    # which the last bits of its sums are those of earlier versions (BLAS rounds a matrix-vector
-    # product's last bit by row position, and the max-Pc search's Newton steps amplify that to ~1e-10 in
-    # the dilution sigma).
-    to_result = np.lexsort((n2[keep], n1[keep], ref.t[keep]))
-    if arrays is not None:
-        event_of_row = np.empty(len(keep), dtype=np.int64)
-        event_of_row[to_result] = np.arange(len(keep))
-        arrays["event"] = event_of_row
-    keep = keep[to_result]
-    # flags per event from codes: bit 0 co-located, bit 1 slow, then each object's failure in the window
-    # (0 none, 1 decayed, 2 another propagation error) in base 3; one shared tuple per distinct code
+    # Rows stay in the order above, by pair: the Pc stage computes in it, so that the last bits of its
+    # sums are those of earlier versions (BLAS rounds a matrix-vector product's last bit by row position,
+    # and the max-Pc search's Newton steps amplify that to ~1e-10 in the dilution sigma). The events are
+    # made in the result's order (TCA, norad1, norad2): the final sort finds it done.
+    # Flags from codes: bit 0 co-located, bit 1 slow, then each object's failure in the window (0 none,
+    # 1 decayed, 2 another propagation error) in base 3.
     fail_code = np.where(np.isfinite(first_fail), np.where(codes == 6, 1, 2), 0)
     slow = speed[keep] < SLOW_RELATIVE_SPEED_KMS
     flag_code = gcol[keep].astype(np.int64) + 2 * slow + 4 * fail_code[gi[keep]] + 12 * fail_code[gj[keep]]
+    return _EventRows(n1[keep], n2[keep], ref.t[keep], miss[keep], speed[keep], rtn[keep], p_r[keep], p_v[keep],
+                      s_r[keep], s_v[keep], flag_code, np.lexsort((n2[keep], n1[keep], ref.t[keep])))
+
+
+def _build_events(rows: _EventRows, pc: Mapping[str, np.ndarray | list] | None = None) -> list[Conjunction]:
+    """The :class:`Conjunction` objects of ``rows`` in the result's order, with the Pc columns of
+    :func:`_pc_columns` (in the rows' order) if given."""
+    at = rows.result
     flag_sets = np.empty(36, dtype=object)
     flag_sets[:] = [_flag_tuple(c) for c in range(36)]
-    tca = ref.t[keep]
-    rtn_k = rtn[keep].T.tolist()
+    tca = rows.t[at]
+    rtn = rows.rtn[at].T.tolist()
     # plain Python values from whole columns (the state tuples are built here, with the collector on: its
     # young-generation passes untrack tuples of floats as they come, cheaply)
     columns = {
-        "norad1": n1[keep].tolist(), "norad2": n2[keep].tolist(), "tca": _ms_many(tca), "miss_km": miss[keep].tolist(),
-        "relative_speed_kms": speed[keep].tolist(), "r_km": rtn_k[0], "t_km": rtn_k[1], "n_km": rtn_k[2],
-        "flags": flag_sets[flag_code].tolist(), "tca_unix": tca.tolist(),
-        **{name: list(zip(*a[keep].T.tolist(), strict=True))
-           for name, a in (("r1", p_r), ("v1", p_v), ("r2", s_r), ("v2", s_v))},
+        "norad1": rows.norad1[at].tolist(), "norad2": rows.norad2[at].tolist(), "tca": _ms_many(tca),
+        "miss_km": rows.miss[at].tolist(), "relative_speed_kms": rows.speed[at].tolist(), "r_km": rtn[0],
+        "t_km": rtn[1], "n_km": rtn[2], "flags": flag_sets[rows.flag_code[at]].tolist(), "tca_unix": tca.tolist(),
+        **{name: list(zip(*getattr(rows, name)[at].T.tolist(), strict=True)) for name in ("r1", "v1", "r2", "v2")},
     }
+    if pc is not None:
+        for name in ("pc", "pc_max", "dilution_sigma_km"):
+            x = pc[name][at]
+            obj = x.astype(object)
+            obj[~np.isfinite(x)] = None  # NaN -> None
+            columns[name] = obj.tolist()
+        columns["hbr_m"] = pc["hbr_m"][at].tolist()
+        columns["covariance_source"] = pc["labels"][pc["label"][at]].tolist()
     # one positional constructor call per event, by field order (a reordered dataclass still gets each
     # column in its field)
     args = [columns[f.name] if f.name in columns else itertools.repeat(f.default) for f in fields(Conjunction)]
@@ -534,35 +565,55 @@ def _flag_tuple(code: int) -> tuple[str, ...]:
 
 
 def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
-               hbr_m: Mapping[int, float] | None = None, arrays: Mapping[str, np.ndarray] | None = None) -> None:
-    """Pc (Foster 2D) and Alfano max-Pc for every event, with the default TLE covariance model.
+               hbr_m: Mapping[int, float] | None = None) -> None:
+    """Set the Pc fields of ``events`` (see :func:`_pc_columns`; :func:`screen` computes them from its
+    arrays before it makes the events)."""
+    k1, k2, tca, r1, v1, r2, v2 = _event_columns(events)
+    cols = _pc_columns(_StateRows(k1, k2, tca, r1, v1, r2, v2), cat, hbr_m)
+    if cols is None:
+        return
+    values = []
+    for name in ("pc", "pc_max", "dilution_sigma_km"):
+        x = cols[name]
+        obj = x.astype(object)
+        obj[~np.isfinite(x)] = None
+        values.append(obj.tolist())
+    labels = cols["labels"][cols["label"]].tolist()
+    for ev, p, x, d, h, lab in zip(events, *values, cols["hbr_m"].tolist(), labels, strict=True):
+        ev.pc, ev.pc_max, ev.dilution_sigma_km, ev.hbr_m, ev.covariance_source = p, x, d, h, lab
+
+
+@dataclass
+class _StateRows:
+    norad1: np.ndarray
+    norad2: np.ndarray
+    t: np.ndarray
+    r1: np.ndarray
+    v1: np.ndarray
+    r2: np.ndarray
+    v2: np.ndarray
+
+
+def _pc_columns(rows: _EventRows | _StateRows, cat: Sequence,
+                hbr_m: Mapping[int, float] | None = None) -> dict[str, np.ndarray] | None:
+    """Pc (Foster 2D) and Alfano max-Pc of every row, with the default TLE covariance model: arrays
+    ``pc``, ``pc_max``, ``dilution_sigma_km`` (NaN where none), ``hbr_m``, and ``label`` indexing the
+    ``labels`` (object array) of the ``covariance_source`` field.
 
     Covariances come from :func:`orbitwatch.conjunctions.covariance.default_covariance_batch` (regime,
     object type guessed from the name: ``DEB``, ``R/B``; age = |TCA - epoch|), rotated from each
     object's RTN frame to TEME. The combined hard-body radius is the sum of both objects' radii from
     ``hbr_m`` (half of :data:`DEFAULT_HBR_M` for an object without one): two unknown sizes give CARA's
-    conservative 20 m default. ``arrays``: the events' catalogue numbers, TCAs and states as
-    :func:`_assemble` gave them with these events; read from the events when not given.
-    Leaves ``pc``/``pc_max`` as None when the Pc kernels are not available.
+    conservative 20 m default.
+    None when the Pc kernels are not available.
     """
     try:
         from orbitwatch.conjunctions.covariance import _default_sigmas, rtn_matrix
         from orbitwatch.kernels.pc import pc_and_max
     except ImportError:
-        return
-    n = len(events)
-    if n == 0:
-        return
-    if arrays and len(arrays["event"]) == n:
-        events = [events[i] for i in arrays["event"].tolist()]  # the arrays' order (see _assemble)
-        if all((ev.norad1, ev.norad2, ev.tca_unix) == (int(arrays["norad1"][k]), int(arrays["norad2"][k]),
-                                                       float(arrays["tca_unix"][k]))
-               for k, ev in ((0, events[0]), (n // 2, events[n // 2]), (-1, events[-1]))):
-            k1, k2, tca, r1, v1, r2, v2 = (arrays[f] for f in ("norad1", "norad2", "tca_unix", "r1", "v1", "r2", "v2"))
-        else:
-            raise ValueError("_attach_pc: the arrays are not those of these events")
-    else:
-        k1, k2, tca, r1, v1, r2, v2 = _event_columns(events)
+        return None
+    k1, k2, tca = rows.norad1, rows.norad2, rows.t
+    n = len(tca)
     sides, source = _event_models(k1, k2, tca, cat)
     sizes = {int(k): float(v) for k, v in (hbr_m or {}).items() if v is not None and math.isfinite(v) and v > 0}
     half = DEFAULT_HBR_M / 2.0
@@ -587,10 +638,8 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
     hows = ("default", "one object's size known", "both sizes known")
     radii, radius_of = np.unique(hbr, return_inverse=True)
     keys, key_of = np.unique(radius_of.reshape(-1) * 3 + known, return_inverse=True)
-    label_of = np.empty(len(keys), dtype=object)
-    label_of[:] = [f"{source}; HBR {radii[k // 3]:.3g} m combined ({hows[k % 3]})" for k in keys.tolist()]
-    labels = label_of[key_of.reshape(-1)].tolist()
-    hbr_l = hbr.tolist()
+    labels = np.empty(len(keys), dtype=object)
+    labels[:] = [f"{source}; HBR {radii[k // 3]:.3g} m combined ({hows[k % 3]})" for k in keys.tolist()]
 
     def inertial(side: tuple, sl: slice, r: np.ndarray, v: np.ndarray) -> np.ndarray:
         """3x3 inertial position covariances: M diag(var) M^T (M's columns R, T, N), symmetrised; the
@@ -601,38 +650,31 @@ def _attach_pc(events: list[Conjunction], cat: Sequence, norads: np.ndarray,
         out = (m * (sig**2)[:, None, :]) @ np.swapaxes(m, -1, -2)
         return 0.5 * (out + np.swapaxes(out, -1, -2))
 
-    def chunk(sl: slice) -> tuple[list, list, list]:
+    pc, pc_max, sigma = np.empty(n), np.empty(n), np.empty(n)
+
+    def chunk(sl: slice) -> None:
         with np.errstate(all="ignore"):
-            a1, b1, a2, b2 = (x[sl] * 1e3 for x in (r1, v1, r2, v2))  # km -> m
+            a1, b1, a2, b2 = (x[sl] * 1e3 for x in (rows.r1, rows.v1, rows.r2, rows.v2))  # km -> m
             p, mx = pc_and_max(a1, b1, inertial(sides[0], sl, a1, b1), a2, b2, inertial(sides[1], sl, a2, b2),
                                hbr[sl])
-            out = []
-            for x, scale in ((p, 1.0), (mx.pc_max, 1.0), (mx.sigma_dilution, 1e3)):
-                x = x / scale if scale != 1.0 else x
-                obj = x.astype(object)
-                obj[~np.isfinite(x)] = None  # NaN -> None
-                out.append(obj.tolist())
-        return out[0], out[1], out[2]
-
-    def write(sl: slice, part: tuple[list, list, list]) -> None:
-        for ev, p, x, d, h, lab in zip(events[sl], *part, hbr_l[sl], labels[sl], strict=True):
-            ev.hbr_m = h
-            ev.pc = p
-            ev.pc_max = x
-            ev.dilution_sigma_km = d
-            ev.covariance_source = lab
+        pc[sl] = p
+        pc_max[sl] = mx.pc_max
+        sigma[sl] = mx.sigma_dilution / 1e3
 
     # The kernels are numpy and scipy ufuncs, which release the GIL: chunks of 20,000 events on one thread
-    # per core, each chunk's results written into its events by this thread while the next ones compute.
+    # per core (nothing else runs meanwhile: a Python loop beside them would hold the GIL for its switch
+    # interval at each of their thousands of calls).
     slices = [slice(a, min(n, a + 20_000)) for a in range(0, n, 20_000)]
     if len(slices) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max(1, min(default_workers(), len(slices)))) as pool:
-            for sl, fut in [(sl, pool.submit(chunk, sl)) for sl in slices]:
-                write(sl, fut.result())
+            list(pool.map(chunk, slices))
     else:
-        write(slices[0], chunk(slices[0]))
+        for sl in slices:
+            chunk(sl)
+    return {"pc": pc, "pc_max": pc_max, "dilution_sigma_km": sigma, "hbr_m": hbr, "label": key_of.reshape(-1),
+            "labels": labels}
 
 
 def _event_columns(events: Sequence[Conjunction]) -> tuple[np.ndarray, ...]:
