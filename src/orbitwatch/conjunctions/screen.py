@@ -495,16 +495,19 @@ def _event_rows(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: boo
     idx = np.flatnonzero(ok)
     # dedupe: several guesses of one pair converging on the same minimum (within 1 s of each other):
     # keep the smallest miss of each such cluster
-    order = idx[np.lexsort((ref.t[idx], n2[idx], n1[idx]))]
+    pair = _pair_key(n1, n2)  # one sort key for (norad1, norad2) where it fits: a lexsort key less
+    order = idx[np.lexsort((ref.t[idx], pair[idx]) if pair is not None else (ref.t[idx], n2[idx], n1[idx]))]
     if len(order):
         same = np.zeros(len(order), dtype=bool)
         same[1:] = ((n1[order[1:]] == n1[order[:-1]]) & (n2[order[1:]] == n2[order[:-1]])
                     & (ref.t[order[1:]] - ref.t[order[:-1]] < 1.0))
-        cluster = np.cumsum(~same)
-        best = np.lexsort((miss[order], cluster))
-        first = np.ones(len(best), dtype=bool)
-        first[1:] = cluster[best[1:]] != cluster[best[:-1]]
-        keep = order[best[first]]
+        # the first smallest miss of each cluster (clusters are runs of ``order``)
+        cluster = np.cumsum(~same) - 1
+        m = miss[order]
+        at_min = np.flatnonzero(m == np.minimum.reduceat(m, np.flatnonzero(~same))[cluster])
+        first = np.ones(len(at_min), dtype=bool)
+        first[1:] = cluster[at_min[1:]] != cluster[at_min[:-1]]
+        keep = order[at_min[first]]
     else:
         keep = order
     # Rows stay in the order above, by pair: the Pc stage computes in it, so that the last bits of its
@@ -517,7 +520,15 @@ def _event_rows(ref, gi, gj, gcol, glo, ghi, norads, is_primary, one_vs_all: boo
     slow = speed[keep] < SLOW_RELATIVE_SPEED_KMS
     flag_code = gcol[keep].astype(np.int64) + 2 * slow + 4 * fail_code[gi[keep]] + 12 * fail_code[gj[keep]]
     return _EventRows(n1[keep], n2[keep], ref.t[keep], miss[keep], speed[keep], rtn[keep], p_r[keep], p_v[keep],
-                      s_r[keep], s_v[keep], flag_code, np.lexsort((n2[keep], n1[keep], ref.t[keep])))
+                      s_r[keep], s_v[keep], flag_code,
+                      np.lexsort((pair[keep], ref.t[keep]) if pair is not None else (n2[keep], n1[keep], ref.t[keep])))
+
+
+def _pair_key(n1: np.ndarray, n2: np.ndarray) -> np.ndarray | None:
+    """n1·2^31 + n2, ordered as (n1, n2), when both are in [0, 2^31); else None."""
+    if len(n1) == 0 or min(n1.min(), n2.min()) < 0 or max(n1.max(), n2.max()) >= 2**31:
+        return None
+    return (n1.astype(np.int64) << 31) | n2.astype(np.int64)
 
 
 def _build_events(rows: _EventRows, pc: Mapping[str, np.ndarray | list] | None = None) -> list[Conjunction]:
