@@ -21,6 +21,7 @@ from orbitwatch.conjunctions.screen import (
     _ms,
     _ms_many,
     _object_type,
+    _pair_key,
     _pc_columns,
     event_covariances,
 )
@@ -225,3 +226,58 @@ def test_events_in_result_order_with_the_pc_of_their_rows():
         # computed in another order: BLAS last bits, which the max-Pc search's steps amplify
         assert a.pc_max == pytest.approx(b.pc_max, rel=1e-8)
         assert a.dilution_sigma_km == pytest.approx(b.dilution_sigma_km, rel=1e-8)
+
+
+def test_rows_with_catalogue_numbers_beyond_the_pair_key():
+    """Catalogue numbers of 2^31 and more have no one-key pair order: the three-key sort gives the same
+    events."""
+    args = list(_assembly_inputs(rows=300, seed=12))
+    small = _event_rows(*args)
+    shift = 2**31
+    args[6] = args[6] + shift
+    big = _event_rows(*args)
+    assert _pair_key(args[6], args[6]) is None and _pair_key(small.norad1, small.norad2) is not None
+    np.testing.assert_array_equal(big.norad1, small.norad1 + shift)
+    np.testing.assert_array_equal(big.result, small.result)
+    for f in ("t", "miss", "r1", "v2", "flag_code"):
+        np.testing.assert_array_equal(getattr(big, f), getattr(small, f))
+
+
+def test_duplicate_guesses_keep_the_first_smallest_miss():
+    args = list(_assembly_inputs(rows=50, seed=13))
+    ref = args[0]
+    # three guesses of row 0's pair within 1 s, the middle one closest, and a tie after it
+    extra = [0, 0, 0]
+    dt = [0.3, 0.6, 0.9]
+    scale = [0.5, 0.5, 2.0]
+    t = np.concatenate([ref.t, ref.t[extra] + dt])
+    r1 = np.concatenate([ref.r1, ref.r1[extra]])
+    r2 = np.concatenate([ref.r2, ref.r1[extra] + (ref.r2[extra] - ref.r1[extra]) * np.array(scale)[:, None]])
+    v1, v2 = (np.concatenate([a, a[extra]]) for a in (ref.v1, ref.v2))
+    args[0] = engine.Refined(t, r1, v1, r2, v2, np.arange(len(t)))
+    for k in (1, 2, 3):  # gi, gj, gcol
+        args[k] = np.concatenate([args[k], args[k][extra]])
+    args[4], args[5] = t - 60.0, t + 60.0
+    events = _assemble(*args)
+    assert len(events) == 50
+    i, j = sorted((int(args[6][args[1][0]]), int(args[6][args[2][0]])))
+    (ev,) = [e for e in events if (e.norad1, e.norad2) == (i, j)]
+    assert ev.tca_unix == float(t[50])  # the first of the two half-miss guesses
+
+
+def test_gc_paused_restores_the_collector_state():
+    import gc
+
+    from orbitwatch.conjunctions.screen import _gc_paused
+
+    assert gc.isenabled()
+    with _gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
