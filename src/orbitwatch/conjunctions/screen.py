@@ -23,7 +23,9 @@ Pipeline (each stage timed in :attr:`ScreeningResult.stage_seconds`):
    Stages 4 and 5 run inside each slice's work unit for the runs wholly inside the slice, while other
    slices still sweep; the stage timings ``group`` and ``refine`` are then only the runs that cross a
    slice boundary (``sweep.group_refine`` is the slices' share).
-6. **pc** – probability of collision with the default TLE covariance model (see :func:`_attach_pc`).
+6. **assemble** and **pc** – the approaches kept (volume, de-duplication) as arrays, their probability of
+   collision with the default TLE covariance model computed from those arrays (see :func:`_pc_columns`),
+   then the :class:`Conjunction` objects, each made once with all its fields.
 
 Volumes: ``sphere`` keeps approaches with miss distance ``<= threshold_km``. ``rtn-ellipsoid`` and
 ``rtn-box`` (semi-axes ``rtn_km`` in the primary's radial/transverse/normal axes) search with the
@@ -647,8 +649,11 @@ def _pc_columns(rows: _EventRows | _StateRows, cat: Sequence,
     hbr = h1 + h2
     # one label per distinct (combined radius, how many sizes known)
     hows = ("default", "one object's size known", "both sizes known")
-    radii, radius_of = np.unique(hbr, return_inverse=True)
-    keys, key_of = np.unique(radius_of.reshape(-1) * 3 + known, return_inverse=True)
+    if sizes:
+        radii, radius_of = np.unique(hbr, return_inverse=True)
+        keys, key_of = np.unique(radius_of.reshape(-1) * 3 + known, return_inverse=True)
+    else:
+        radii, keys, key_of = np.array([2 * half]), np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
     labels = np.empty(len(keys), dtype=object)
     labels[:] = [f"{source}; HBR {radii[k // 3]:.3g} m combined ({hows[k % 3]})" for k in keys.tolist()]
 
