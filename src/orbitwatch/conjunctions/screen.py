@@ -312,7 +312,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     plan = engine.slice_plan(n_samples, nworkers, h)
     # Slices group and refine their own runs (engine.sweep_slice); runs that cross a slice boundary come
     # back as rows and are joined here.
-    grouping = engine.GroupParams(n_samples, COLOCATED_S, reach + 0.05)
+    grouping = engine.GroupParams(n_samples, COLOCATED_S, reach + 0.05, stay_km=reach, t_end=t_end)
     with executor:
         executor.warm()  # workers start while the knot steps are planned here
         steps, bounds = plan_steps(sats, tolerance_km=tolerance_km, t_unix=t_start,
@@ -342,7 +342,7 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
         result.stats["samples"] = n_samples
 
         # 4. group the runs that cross slice boundaries into first guesses ------------------------
-        edge = engine.first_guesses(em, t_start, h, COLOCATED_S)
+        edge = engine.first_guesses(em, t_start, h, COLOCATED_S, reach, t_end)
         lap("group")
         result.stats["guesses"] = sum(s.guesses for s in slices) + len(edge)
 
@@ -361,6 +361,10 @@ def screen(elsets: Sequence, *, start: datetime, days: float = 7.0, threshold_km
     ref = engine.Refined(*(np.concatenate([getattr(r, f) for r in refined]) for f in ("t", "r1", "v1", "r2", "v2")),
                          np.arange(total)) if total else None
     g_all = engine.Guesses.concat(guesses)
+    if ref is not None:  # one event per co-located stay: its closest refined point
+        keep = engine.closest_per_stay(ref, g_all)
+        ref = engine.Refined(*(getattr(ref, f)[keep] for f in ("t", "r1", "v1", "r2", "v2")), np.arange(len(keep)))
+        g_all = g_all.take(keep)
 
     # flags for objects that failed in the window
     for n in np.flatnonzero(np.isfinite(first_fail)):
