@@ -255,11 +255,14 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
     wrad = np.empty(n)
     valid = np.zeros(n, dtype=np.bool_)
     cell = np.empty((n, 3), dtype=np.int64)
-    # Objects in order of radius, kept from step to step: radii change little per step, so an insertion
-    # sort restores the order in about linear time. Filling buckets in this order leaves every bucket
-    # sorted by radius, and condition (2) becomes a binary search plus a short scan.
+    # Objects in order of radius at every sample (radix sort below): filling buckets in this order leaves
+    # every bucket sorted by radius, and condition (2) becomes a binary search plus a short scan.
     rorder = np.arange(n)
-    rkey = np.empty(n)
+    rord2 = np.empty(n, dtype=np.int64)
+    rbits = rho.view(np.uint64)
+    ukey = np.empty(n, dtype=np.uint64)
+    ukey2 = np.empty(n, dtype=np.uint64)
+    hist = np.empty(2048, dtype=np.int64)
     # Bucket-ordered copies, one 128-byte row per object (position, velocity, rho', radial pad, eps,
     # cell, index, role bits): placing an object and reading a neighbour each touch two cache lines
     # instead of one line in each of a dozen arrays. Radii stay in their own array for the searches.
@@ -371,26 +374,42 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
             rdot[i] = rv / r_ if r_ > 0.0 else 0.0
             if vv > vmax2:
                 vmax2 = vv
-        # insertion sort of rorder by rho (invalid objects have rho = inf and sink to the end); the first
-        # step sorts from scratch
-        if k == 0:
-            rorder = np.argsort(rho)
-        # the radii in the current order, beside it: the sort then compares neighbours in one array
-        # instead of looking every radius up by index
+        # Objects in order of radius by an LSD radix sort on 11-bit digits of the radii's IEEE bit patterns
+        # (which order non-negative doubles as their values; invalid objects have rho = inf and sink to
+        # the end), skipping passes whose digit all objects share. An insertion sort from the previous
+        # sample's order was linear in its moves, and dense shells make many: the radii of a shell's
+        # thousands of objects pass each other as their orbits' small eccentricities swing them (1.4 M
+        # moves a sample for the 2023 catalogue; the radix sort is ~7 % of the sweep faster).
+        ka_ = ukey
+        kb_ = ukey2
+        oa_ = rorder
+        ob_ = rord2
         for q in range(n):
-            rkey[q] = rho[rorder[q]]
-        for q in range(1, n):
-            x_r = rkey[q]
-            if rkey[q - 1] <= x_r:
+            ka_[q] = rbits[q]
+            oa_[q] = q
+        for sh in range(0, 64, 11):
+            ush = np.uint64(sh)
+            for d in range(2048):
+                hist[d] = 0
+            for q in range(n):
+                hist[(ka_[q] >> ush) & np.uint64(2047)] += 1
+            if hist[(ka_[0] >> ush) & np.uint64(2047)] == n:
                 continue
-            x_id = rorder[q]
-            p_ = q - 1
-            while p_ >= 0 and rkey[p_] > x_r:
-                rkey[p_ + 1] = rkey[p_]
-                rorder[p_ + 1] = rorder[p_]
-                p_ -= 1
-            rkey[p_ + 1] = x_r
-            rorder[p_ + 1] = x_id
+            acc_h = 0
+            for d in range(2048):
+                c_h = hist[d]
+                hist[d] = acc_h
+                acc_h += c_h
+            for q in range(n):
+                kq_ = ka_[q]
+                d = (kq_ >> ush) & np.uint64(2047)
+                dst = hist[d]
+                hist[d] = dst + 1
+                kb_[dst] = kq_
+                ob_[dst] = oa_[q]
+            ka_, kb_ = kb_, ka_
+            oa_, ob_ = ob_, oa_
+        rsorted = oa_
         # Lateral: the few objects faster than V_SPLIT (eccentric orbits near perigee) would set the cell
         # size for everyone. Cells are sized for the others; fast objects search a 3x3x3 block instead,
         # which covers their larger radius as long as it is at most twice the slow one.
@@ -464,7 +483,7 @@ def _sweep_kernel(t_samples, h, t0, step, offset, count, kr, kv, ka, quintic, ep
             bfill[b] = bstart[b]
         bstart[m] = acc
         for q in range(n):
-            i = rorder[q]
+            i = rsorted[q]
             if not valid[i]:
                 break
             kq = bfill[bkey[i]]
