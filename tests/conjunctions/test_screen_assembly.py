@@ -268,15 +268,15 @@ def test_duplicate_guesses_keep_the_first_smallest_miss():
 def test_gc_paused_restores_the_collector_state():
     import gc
 
-    from orbitwatch.conjunctions.screen import _gc_paused
+    from orbitwatch._gc import gc_paused
 
     assert gc.isenabled()
-    with _gc_paused():
+    with gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.disable()
     try:
-        with _gc_paused():
+        with gc_paused():
             pass
         assert not gc.isenabled()
     finally:

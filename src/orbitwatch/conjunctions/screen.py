@@ -36,18 +36,17 @@ the box its value at that time and at TCA, is ``<= 1``).
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 import operator
 import time
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from orbitwatch._gc import gc_paused
 from orbitwatch.conjunctions import engine
 from orbitwatch.errors import ValidationError
 from orbitwatch.kernels.frames import to_rtn
@@ -148,21 +147,6 @@ def _ms_many(t_unix: np.ndarray) -> list[datetime]:
             ((day - month).astype(np.int64) + 1).tolist(), (msod // 3_600_000).tolist(),
             (msod // 60_000 % 60).tolist(), (msod // 1000 % 60).tolist(), (msod % 1000 * 1000).tolist())
     return list(map(datetime, *cols, itertools.repeat(UTC)))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Cyclic garbage collection off while a block builds many long-lived container objects (a week's
-    316k events: with the collector on, each 25 % growth of the long-lived heap sets off a full pass over
-    all of it, ~3 s in all; off, one young pass over the new objects follows, ~0.1 s). The collector's
-    state is restored."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def newest(elsets: Sequence) -> list:
@@ -564,7 +548,7 @@ def _build_events(rows: _EventRows, pc: Mapping[str, np.ndarray | list] | None =
     # one positional constructor call per event, by field order (a reordered dataclass still gets each
     # column in its field)
     args = [columns[f.name] if f.name in columns else itertools.repeat(f.default) for f in fields(Conjunction)]
-    with _gc_paused():
+    with gc_paused():
         return list(map(Conjunction, *args))
 
 

@@ -22,7 +22,6 @@ detail") gives the reasons and the figures.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import queue
 import struct
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from orbitwatch._gc import gc_paused
 from orbitwatch.errors import MarkingError, RecordError, ValidationError
 from orbitwatch.formats.detect import ReadResult, read_bytes, read_path
 from orbitwatch.formats.omm import csv_header  # noqa: F401 - detection needs it: imported once, not per file
@@ -183,19 +183,6 @@ def ingest_records(engine: Engine, records: Sequence[ElementSet | SatcatRecord] 
                    marking=marking, strict=strict, user=user, on_batch=on_batch, progress=progress)
 
 
-@contextmanager
-def _no_gc():
-    """Bulk work allocates hundreds of thousands of values that are all alive until the batch commits:
-    the cyclic collector would walk them again and again for nothing (there are no cycles to find)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _read_all(reader: TleReader) -> ElsetTable:
     table = ElsetTable.concat(list(reader.chunks()))
     rest, order = reader.rest()
@@ -228,7 +215,7 @@ def _ingest(engine: Engine, table: ElsetTable | TleReader | SatcatTable | Staged
     if strict and errors:
         report.seconds = time.perf_counter() - t0
         return report  # all-or-nothing: nothing written
-    with _no_gc():
+    with gc_paused():
         if records:
             elsets = [r for r in records if isinstance(r, ElementSet)]
             described = [r for r in records if isinstance(r, SatcatRecord)]
