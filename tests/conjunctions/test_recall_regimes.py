@@ -71,18 +71,24 @@ def _key(events) -> list:
     return [(e.norad1, e.norad2, e.tca_unix, e.miss_km, e.flags) for e in events]
 
 
+def _against_brute_force(sel: list, start: datetime, hours: float, threshold: float, *, workers: int = 1,
+                         min_reference: int = 5, colocated_ok: bool = False):
+    """Screen ``sel`` and check the events against the brute force (:func:`_check`); the screening result."""
+    res = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=workers, with_pc=False)
+    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
+    assert len(ref) >= min_reference
+    _check(res.events, ref, colocated_ok=colocated_ok)
+    return res
+
+
 def test_recall_2022_shell_one_and_two_workers(shared_data):
     """2022 catalogue, the densest 500-600 km perigee shell (Starlink era), 2 hours at 20 km, an odd
     start time: all reference approaches, and identical events from one and from two workers."""
     sel = _densest(_catalogue(shared_data, "spacetrack_full_catalog_3le_2022-07-14.txt.gz"), 500, 600, 250)
     start = datetime(2022, 7, 15, 3, 17, 23, tzinfo=UTC)
-    hours, threshold = 2.0, 20.0
-    one = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=1, with_pc=False)
-    two = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=2, with_pc=False)
+    one = _against_brute_force(sel, start, 2.0, 20.0)
+    two = screen(sel, start=start, days=2.0 / 24, threshold_km=20.0, workers=2, with_pc=False)
     assert _key(one.events) == _key(two.events)
-    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
-    assert len(ref) >= 5
-    _check(one.events, ref)
 
 
 def test_recall_heo_above_lyddane_switch_with_leo(shared_data):
@@ -98,11 +104,7 @@ def test_recall_heo_above_lyddane_switch_with_leo(shared_data):
     rng = np.random.default_rng(3)
     sel = heo + [leo[i] for i in sorted(rng.choice(len(leo), size=200, replace=False))]
     start = datetime(2023, 10, 9, 6, 0, tzinfo=UTC)
-    hours, threshold = 2.0, 20.0
-    res = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=1, with_pc=False)
-    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
-    assert len(ref) >= 3
-    _check(res.events, ref, colocated_ok=True)
+    _against_brute_force(sel, start, 2.0, 20.0, min_reference=3, colocated_ok=True)
 
 
 @pytest.mark.slow
@@ -118,11 +120,7 @@ def test_recall_low_perigee_and_strong_drag(shared_data):
     rng = np.random.default_rng(4)
     sel = low + [nb[i] for i in sorted(rng.choice(len(nb), size=500, replace=False))]
     start = datetime(2023, 10, 9, 12, 0, tzinfo=UTC)
-    hours, threshold = 6.0, 10.0
-    res = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=2, with_pc=False)
-    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
-    assert len(ref) >= 5
-    _check(res.events, ref, colocated_ok=True)
+    _against_brute_force(sel, start, 6.0, 10.0, workers=2, colocated_ok=True)
 
 
 @pytest.mark.slow
@@ -139,11 +137,7 @@ def test_recall_geo_belt(shared_data):
     ra = np.array([np.degrees(np.arctan2(*np.array(satrec_of(e).sgp4(jd[0], fr[0])[1])[[1, 0]])) % 360 for e in geo])
     order = np.argsort(ra)
     sel = [geo[i] for i in order[:300]]
-    hours, threshold = 12.0, 20.0
-    res = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=1, with_pc=False)
-    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
-    assert len(ref) >= 5
-    _check(res.events, ref, colocated_ok=True)
+    _against_brute_force(sel, start, 12.0, 20.0, colocated_ok=True)
 
 
 @pytest.mark.slow
@@ -154,11 +148,7 @@ def test_recall_celestrak_omm_2026_starlink(shared_data):
     els = [e for e in newest(read_path(str(folder / "active.csv.gz")).records) if e.norad_id in star]
     sel = _densest(els, 300, 700, 300)
     start = datetime(2026, 8, 18, 0, 0, tzinfo=UTC)
-    hours, threshold = 2.0, 20.0
-    res = screen(sel, start=start, days=hours / 24, threshold_km=threshold, workers=1, with_pc=False)
-    ref = brute_force(sel, start.timestamp(), hours * 3600.0, threshold)
-    assert len(ref) >= 5
-    _check(res.events, ref)
+    _against_brute_force(sel, start, 2.0, 20.0)
 
 
 @pytest.mark.slow
@@ -249,10 +239,7 @@ def test_separating_pair_is_no_colocated_stay(shared_data, pair):
     refined only around their closest sample, which here was the window's first."""
     sel = _pair(shared_data, *pair)
     start = datetime(2023, 10, 9, 3, 0, tzinfo=UTC)
-    res = screen(sel, start=start, days=0.5, threshold_km=10.0, workers=1, with_pc=False)
-    ref = brute_force(sel, start.timestamp(), 12 * 3600.0, 10.0)
-    assert ref
-    _check(res.events, ref)
+    _against_brute_force(sel, start, 12.0, 10.0, min_reference=1)
 
 
 def test_docked_vehicle_stay_starting_at_the_window_edge(shared_data):

@@ -193,46 +193,58 @@ def test_quintic_reproduces_quintics_and_falls_back_to_cubic():
     np.testing.assert_array_equal(vel, cv)
 
 
+def _elsets_2023(shared_data) -> list:
+    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
+    return [e for e in read_tle_fast(gzip.decompress(path.read_bytes()))[0] if e.epoch.year == 2023]
+
+
+def _worst_over_a_week(pick: list, norads: list, rng, *, every: int, times: int, cubic_tolerance_km: float) -> float:
+    """Knots laid two hours at a time over the catalogue's week (every ``every``-th slice), as the screener
+    lays them, against SGP4 at ``times`` random times a slice: asserts every object stays within its
+    slice's bound and returns the largest error/bound ratio seen."""
+    from orbitwatch.kernels.interpolation import plan_steps
+    from orbitwatch.kernels.propagation import propagate as prop
+
+    t0 = 1697632000.0  # 2023-10-18T12:26:40Z, the catalogue's week
+    steps, bounds = plan_steps(pick, tolerance_km=1.0, t_unix=t0, cubic_tolerance_km=cubic_tolerance_km)
+    cache: dict = {}
+    worst = 0.0
+    for sl in range(0, 84, every):
+        ta = t0 + sl * 7200.0
+        ks = build_knots(pick, ta, ta + 7200.0, plan=(steps, bounds), cache=cache)
+        t = np.sort(rng.uniform(ta, ta + 7200.0, times))
+        jd, fr = jd_split(t)
+        truth = prop(pick, jd, fr)
+        pos, _ = ks.states(np.repeat(np.arange(len(pick)), len(t)), np.tile(t, len(pick)))
+        err = np.linalg.norm(pos - truth.r.reshape(-1, 3), axis=1).reshape(len(pick), len(t))
+        ok = (truth.err == 0) & (ks.bound[:, None] > 0) & np.isfinite(err)
+        ratio = np.where(ok, err, 0.0).max(axis=1) / np.where(ks.bound > 0, ks.bound, np.inf)
+        assert (ratio <= 1.0).all(), [(norads[i], sl, ratio[i]) for i in np.flatnonzero(ratio > 1)]
+        worst = max(worst, float(ratio.max()))
+    return worst
+
+
 def test_knot_bounds_hold_for_a_week_slice_by_slice(shared_data):
     """What screening relies on: knots laid two hours at a time over a week, as the screener lays them,
     stay within each slice's bound of SGP4 at random times - for the objects that are hardest to
     interpolate (the strongest drag, raising Starlinks with B* -0.1, low perigees, eccentric orbits,
     SDP4) and a random sample of the rest. With quintic knots planned from one orbit's measurement, 117
     of such a sample broke their bound before the per-slice checks."""
-    from orbitwatch.kernels.interpolation import cubic_objects, plan_steps
-    from orbitwatch.kernels.propagation import propagate as prop
+    from orbitwatch.kernels.interpolation import cubic_objects
 
-    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
-    elsets = [e for e in read_tle_fast(gzip.decompress(path.read_bytes()))[0] if e.epoch.year == 2023]
+    elsets = _elsets_2023(shared_data)
     sats = [satrec_of(e) for e in elsets]
     a = np.array([s.a for s in sats]) * EARTH_RADIUS_KM
     e = np.array([s.ecco for s in sats])
     bstar = np.abs([s.bstar for s in sats])
     rng = np.random.default_rng(11)
-    hard = np.concatenate([np.argsort(-bstar)[:60], np.flatnonzero(a * (1 - e) - EARTH_RADIUS_KM < 300)[:40],
-                           np.flatnonzero((e > 0.02) & (e < 0.06))[:40], rng.choice(len(sats), 80, replace=False)])
-    pick = [sats[i] for i in np.unique(hard)]
+    hard = np.unique(np.concatenate([np.argsort(-bstar)[:60], np.flatnonzero(a * (1 - e) - EARTH_RADIUS_KM < 300)[:40],
+                                     np.flatnonzero((e > 0.02) & (e < 0.06))[:40],
+                                     rng.choice(len(sats), 80, replace=False)]))
+    pick = [sats[i] for i in hard]
     assert cubic_objects(pick).any() and not cubic_objects(pick).all()
-    t0 = 1697632000.0  # 2023-10-18T12:26:40Z, the catalogue's week
-    steps, bounds = plan_steps(pick, tolerance_km=1.0, t_unix=t0, cubic_tolerance_km=5.0)
-    cache: dict = {}
-    worst = 0.0
-    for sl in range(0, 84, 3):
-        ta = t0 + sl * 7200.0
-        ks = build_knots(pick, ta, ta + 7200.0, plan=(steps, bounds), cache=cache)
-        t = np.sort(rng.uniform(ta, ta + 7200.0, 40))
-        jd, fr = jd_split(t)
-        truth = prop(pick, jd, fr)
-        for i in range(len(pick)):
-            ok = (truth.err[i] == 0) & (ks.bound[i] > 0)
-            if not ok.any():
-                continue
-            pos, _ = ks.states(np.full(int(ok.sum()), i), t[ok])
-            err = np.linalg.norm(pos - truth.r[i][ok], axis=1)
-            err = err[np.isfinite(err)]
-            if len(err):
-                assert err.max() <= ks.bound[i], (elsets[np.unique(hard)[i]].norad_id, sl, err.max(), ks.bound[i])
-                worst = max(worst, err.max() / ks.bound[i])
+    worst = _worst_over_a_week(pick, [elsets[i].norad_id for i in hard], rng, every=3, times=40,
+                               cubic_tolerance_km=5.0)
     assert worst > 0.2  # the bounds are not vacuous
 
 
@@ -240,35 +252,17 @@ def test_smooth_deep_space_objects_need_no_jump_midpoints(shared_data):
     """Deep-space objects clear of the Lyddane switch (sdp4_may_jump false) get no midpoint jump checks;
     their bounds must still hold against SGP4 over a week, slice by slice - and 45466, which does jump
     (test above), must stay among the checked ones."""
-    from orbitwatch.kernels.interpolation import DEEP_SPACE_PERIOD_MIN, plan_steps, sdp4_may_jump
-    from orbitwatch.kernels.propagation import propagate as prop
+    from orbitwatch.kernels.interpolation import DEEP_SPACE_PERIOD_MIN, sdp4_may_jump
 
-    path = shared_data / "catalog" / "spacetrack_full_catalog_3le_2023-10-09.txt.gz"
-    elsets = [e for e in read_tle_fast(gzip.decompress(path.read_bytes()))[0] if e.epoch.year == 2023]
+    elsets = _elsets_2023(shared_data)
     sats = [satrec_of(e) for e in elsets]
     jumps = sdp4_may_jump(sats)
     assert jumps[[e.norad_id for e in elsets].index(45466)]
     period = 2.0 * np.pi / np.array([s.no_kozai for s in sats])
-    smooth = np.flatnonzero((period >= DEEP_SPACE_PERIOD_MIN) & ~jumps)
-    rng = np.random.default_rng(3)
-    pick_idx = smooth  # all of them (1,899 in this catalogue)
-    pick = [sats[i] for i in pick_idx]
+    smooth = np.flatnonzero((period >= DEEP_SPACE_PERIOD_MIN) & ~jumps)  # all of them (1,899 here)
+    pick = [sats[i] for i in smooth]
     assert not sdp4_may_jump(pick).any()
     assert (np.array([s.ecco for s in pick]) > 0.5).sum() >= 20  # HEO and GTO among them, not only GEO
-    t0 = 1697632000.0
-    steps, bounds = plan_steps(pick, tolerance_km=1.0, t_unix=t0, cubic_tolerance_km=10.0)
-    cache: dict = {}
-    worst = 0.0
-    for sl in range(0, 84, 2):
-        ta = t0 + sl * 7200.0
-        ks = build_knots(pick, ta, ta + 7200.0, plan=(steps, bounds), cache=cache)
-        t = np.sort(rng.uniform(ta, ta + 7200.0, 24))
-        jd, fr = jd_split(t)
-        truth = prop(pick, jd, fr)
-        pos, _ = ks.states(np.repeat(np.arange(len(pick)), len(t)), np.tile(t, len(pick)))
-        err = np.linalg.norm(pos - truth.r.reshape(-1, 3), axis=1).reshape(len(pick), len(t))
-        ok = (truth.err == 0) & (ks.bound[:, None] > 0) & np.isfinite(err)
-        ratio = np.where(ok, err, 0.0).max(axis=1) / np.where(ks.bound > 0, ks.bound, np.inf)
-        assert (ratio <= 1.0).all(), [(elsets[pick_idx[i]].norad_id, sl, ratio[i]) for i in np.flatnonzero(ratio > 1)]
-        worst = max(worst, ratio.max())
+    worst = _worst_over_a_week(pick, [elsets[i].norad_id for i in smooth], np.random.default_rng(3), every=2,
+                               times=24, cubic_tolerance_km=10.0)
     assert worst > 0.1  # the bounds are not vacuous

@@ -32,7 +32,7 @@ from orbitwatch.kernels.interpolation import (
     radial_accel_with_jumps,
 )
 from orbitwatch.kernels.propagation import satrec_from_portable
-from orbitwatch.kernels.spatial import Emitted, sweep
+from orbitwatch.kernels.spatial import REL_ACCEL_BOUND, Emitted, sweep
 
 MU_KM3_S2 = 398600.8
 
@@ -202,8 +202,8 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     if grouping is not None:
         em = em.sort()
         edge = edge_rows(em, k_lo, k_hi, grouping.n_samples)
-        inner = Emitted(*(getattr(em, f)[~edge] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
-        out.emitted = Emitted(*(getattr(em, f)[edge] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
+        inner = em.take(~edge)
+        out.emitted = em.take(edge)
         g = first_guesses(inner, params.t_start, params.h, grouping.colocated_s, grouping.stay_km, grouping.t_end)
         out.guesses = len(g)
         g = g.take(np.flatnonzero(worth_refining(ks, g, grouping.prune_km)))
@@ -215,18 +215,41 @@ def sweep_slice(token: str, portables: Sequence[tuple] | None, params: SweepPara
     return out
 
 
+def _runs(em: Emitted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive samples of one pair in rows sorted by (i, j, k): which rows start a run, and
+    each run's first and last row."""
+    n = len(em)
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
+    run_start = np.flatnonzero(new_run)
+    run_end = np.concatenate([run_start[1:], [n]]) - 1
+    return new_run, run_start, run_end
+
+
+def _crossing(g0: np.ndarray, g1: np.ndarray) -> np.ndarray:
+    """Where between two samples (fraction 0..1) the range rate, ``g0 <= 0`` then ``g1 > 0``, crosses zero."""
+    return np.clip(-g0 / np.where(g1 - g0 > 0, g1 - g0, 1.0), 0.0, 1.0)
+
+
+def _linear_reach(dr: np.ndarray, dv: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Refinement's first test on relative states ``dr``, ``dv``: the linearised miss less the curvature
+    allowance over the time to it (at most ``width``), and that time."""
+    g = (dr * dv).sum(axis=1)
+    uu = (dv * dv).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = np.where(uu > 0, -g / uu, 0.0)
+        lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, g * g / uu, 0.0), 0.0))
+    return lin - 0.5 * REL_ACCEL_BOUND * np.minimum(np.abs(tau), width) ** 2, tau
+
+
 def edge_rows(em: Emitted, k_lo: int, k_hi: int, n_samples: int) -> np.ndarray:
     """Rows (of ``em``, sorted by pair and sample) of the runs that contain the slice's first sample
     ``k_lo`` (unless it starts the window) or its last ``k_hi - 1`` (unless it ends the window): runs that
     may continue in the neighbouring slice."""
-    n = len(em)
-    if n == 0:
+    if len(em) == 0:
         return np.zeros(0, dtype=bool)
-    new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
+    new_run, run_start, run_end = _runs(em)
     run_id = np.cumsum(new_run) - 1
-    run_start = np.flatnonzero(new_run)
-    run_end = np.concatenate([run_start[1:], [n]]) - 1
     touches = np.zeros(len(run_start), dtype=bool)
     if k_lo > 0:
         touches |= em.k[run_start] == k_lo
@@ -253,25 +276,14 @@ def worth_refining(ks: KnotTable, g: Guesses, prune_km: float) -> np.ndarray:
         return keep
     ra, va = ks.states(g.i[idx], g.t[idx])
     rb, vb = ks.states(g.j[idx], g.t[idx])
-    dr = rb - ra
-    dv = vb - va
-    gg = (dr * dv).sum(axis=1)
-    uu = (dv * dv).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = np.where(uu > 0, -gg / uu, 0.0)
-        lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, gg * gg / uu, 0.0), 0.0))
     width = g.hi[idx] - g.lo[idx]
-    reach = lin - 0.5 * REL_ACCEL * np.minimum(np.abs(tau), width) ** 2
+    reach, tau = _linear_reach(rb - ra, vb - va, width)
     bi, bj = ks.bound[g.i[idx]], ks.bound[g.j[idx]]
     e_v = VEL_OF_BOUND * (bi / ks.step[g.i[idx]] + bj / ks.step[g.j[idx]])
     margin = 2.0 * (bi + bj + e_v * np.minimum(np.abs(tau), width))
     drop = (reach - margin > prune_km) & np.isfinite(reach) & np.isfinite(margin)
     keep[idx[drop]] = False
     return keep
-
-
-#: The relative acceleration allowance of refinement's first test (km/s^2), as in :func:`refine_guesses`.
-REL_ACCEL = 2.0 * 0.0115
 
 
 def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float, stay_km: float = math.inf,
@@ -291,10 +303,7 @@ def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float, sta
     if n == 0:
         return Guesses.concat([])
     tk = t_start + (em.k + 0.5) * h
-    new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (em.i[1:] != em.i[:-1]) | (em.j[1:] != em.j[:-1]) | (em.k[1:] != em.k[:-1] + 1)
-    run_start = np.flatnonzero(new_run)
-    run_end = np.concatenate([run_start[1:], [n]]) - 1
+    new_run, _, run_end = _runs(em)
     within = em.dist <= stay_km
     new_seg = new_run.copy()
     new_seg[1:] |= within[1:] != within[:-1]
@@ -317,11 +326,9 @@ def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float, sta
     free = ~in_stay
     idx = np.flatnonzero(sc & free & np.concatenate([free[1:], [False]]))
     if len(idx):
-        g0, g1 = em.g[idx], em.g[idx + 1]
-        frac = np.clip(-g0 / np.where(g1 - g0 > 0, g1 - g0, 1.0), 0.0, 1.0)
-        nan = np.full(len(idx), np.nan)
-        parts.append(Guesses(em.i[idx], em.j[idx], tk[idx] + frac * h, tk[idx] - h / 2, tk[idx + 1] + h / 2,
-                             np.zeros(len(idx), dtype=bool), nan))
+        parts.append(Guesses(em.i[idx], em.j[idx], tk[idx] + _crossing(em.g[idx], em.g[idx + 1]) * h,
+                             tk[idx] - h / 2, tk[idx + 1] + h / 2, np.zeros(len(idx), dtype=bool),
+                             np.full(len(idx), np.nan)))
     for mask in (first, last):
         idx = np.flatnonzero(mask & free)
         if len(idx):
@@ -341,8 +348,7 @@ def first_guesses(em: Emitted, t_start: float, h: float, colocated_s: float, sta
         sc_rows = sc[rows] & in_stay[np.minimum(rows + 1, n - 1)]
         if sc_rows.any():  # at a sign change, between the two samples
             r = rows[sc_rows]
-            g0, g1 = em.g[r], em.g[r + 1]
-            t[sc_rows] = tk[r] + np.clip(-g0 / np.where(g1 - g0 > 0, g1 - g0, 1.0), 0.0, 1.0) * h
+            t[sc_rows] = tk[r] + _crossing(em.g[r], em.g[r + 1]) * h
             hi[sc_rows] = np.minimum(tk[r + 1] + h / 2, t_end)
             lo[sc_rows] = np.maximum(tk[r] - h / 2, t_start)
         parts.append(Guesses(em.i[rows], em.j[rows], np.clip(t, lo, hi), lo, hi, np.ones(len(rows), dtype=bool),
@@ -440,7 +446,6 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
     t = t_guess.astype(np.float64).copy()
     ok = np.ones(n, dtype=bool)
     live = np.arange(n)
-    accel = REL_ACCEL
     for it in range(max_iter):
         if not len(live):
             break
@@ -460,12 +465,8 @@ def refine_guesses(token: str, portables: Sequence[tuple] | None, i: np.ndarray,
             step = np.where(gp > 0, -g / gp, np.where(uu > 0, -g / uu, 0.0))
         step = np.nan_to_num(step)
         if it == 0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                tau = np.where(uu > 0, -g / uu, 0.0)
-                lin = np.sqrt(np.maximum((dr * dr).sum(axis=1) - np.where(uu > 0, g * g / uu, 0.0), 0.0))
-            reach = lin - 0.5 * accel * np.minimum(np.abs(tau), hi[live] - lo[live]) ** 2
-            far = reach > prune_km
-            ok[live[far]] = False
+            reach, _ = _linear_reach(dr, dv, hi[live] - lo[live])
+            ok[live[reach > prune_km]] = False
         new_t = np.clip(tl + step, lo[live], hi[live])
         conv = np.abs(new_t - tl) < tol_s
         t[live] = new_t

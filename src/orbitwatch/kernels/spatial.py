@@ -118,7 +118,11 @@ class Emitted:
             order = np.argsort((self.i * n + self.j) * kmax + self.k, kind="stable")
         else:  # pragma: no cover - beyond ~1.4 M objects at 10,000 samples
             order = np.lexsort((self.k, self.j, self.i))
-        return Emitted(*(getattr(self, f)[order] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
+        return self.take(order)
+
+    def take(self, idx: np.ndarray) -> Emitted:
+        """The rows ``idx`` (indices or a boolean mask)."""
+        return Emitted(*(getattr(self, f)[idx] for f in ("i", "j", "k", "dmin", "tau", "dist", "g")))
 
 
 # --- interpolation at one instant (shared by both paths) -----------------------------------------
